@@ -125,12 +125,14 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
-    from agent.demo import build_demo_orders, write_demo_catalog
-
     if args.catalog_out:
+        from retrieval.catalog.demo import write_demo_catalog
+
         n = write_demo_catalog(Path(args.catalog_out))
         print(f"wrote {n} demo products to {args.catalog_out}")
         return 0
+    from agent.demo import build_demo_orders
+
     report = build_demo_orders(settings, seed=args.seed, customers=args.customers, out=Path(args.out) if args.out else None)
     print(f"demo data (seed {args.seed}): {report['customers']} customers, {report['orders']} orders loaded into {settings.db_path}")
     if report.get("sample"):

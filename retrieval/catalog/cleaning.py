@@ -244,10 +244,6 @@ def _check_lengths(product: Product, fixes: list[str]) -> None:
 
 def flipkart_row(row: dict[str, Any]) -> CleanResult:
     """Clean one row of the raw Flipkart crawl CSV."""
-    if None in row:
-        return CleanResult(reject="row has more fields than the header (unquoted comma?)")
-    if any(v is None for v in row.values()):
-        return CleanResult(reject="row has fewer fields than the header (truncated line?)")
     fixes: list[str] = []
     pid = clean_text(row.get("pid")) or clean_text(row.get("uniq_id"))
     if not pid:
@@ -315,8 +311,6 @@ def native_row(row: dict[str, Any]) -> CleanResult:
     """Clean one row in aisle's own schema (JSONL object or CSV row)."""
     fixes: list[str] = []
     unknown = {k for k in row if k is not None and k not in NATIVE_FIELDS and not str(k).startswith("attr_")}
-    if None in row:
-        return CleanResult(reject="row has more fields than the header")
     pid = clean_text(str(row.get("id") or ""))
     if not pid:
         return CleanResult(reject="missing 'id'")

@@ -31,7 +31,12 @@ class CatalogSource:
             return
         required = FLIPKART_COLUMNS if self.format == "flipkart-csv" else NATIVE_REQUIRED
         for lineno, row in read_csv(self.path, required=required):
-            yield f"{name}:{lineno}", row
+            if None in row:
+                yield f"{name}:{lineno}", "row has more fields than the header (an unquoted comma?)"
+            elif any(v is None for v in row.values()):
+                yield f"{name}:{lineno}", "row has fewer fields than the header (a truncated line?)"
+            else:
+                yield f"{name}:{lineno}", row
 
     @property
     def cleaner(self) -> Callable[[dict[str, Any]], CleanResult]:
