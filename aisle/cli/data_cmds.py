@@ -141,10 +141,11 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _data_intents(args: argparse.Namespace, settings: Settings) -> int:
+    from agent.setup import catalog_facts
     from finetune.dataset import build_intent_dataset
 
     out = Path(args.out) if args.out else settings.home / "data" / "intents"
-    summary = build_intent_dataset(settings, out, seed=args.seed)
+    summary = build_intent_dataset(settings, out, catalog_facts(settings), seed=args.seed)
     print_json(summary) if args.json else print(summary["text"])
     return 0
 

@@ -1,9 +1,106 @@
-"""Subcommands registered by later parts of the build."""
+"""``aisle train intents``, ``aisle models list|promote``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aisle.cli._common import print_json
+from aisle.errors import InputError
+from aisle.settings import PACKAGE_DATA
+
+if TYPE_CHECKING:
+    from aisle.settings import Settings
+
+DEFAULT_INTENTS = PACKAGE_DATA / "intents"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    return None
+    train = sub.add_parser("train", help="fine-tune models")
+    tsub = train.add_subparsers(dest="what", required=True, metavar="WHAT")
+    p = tsub.add_parser("intents", help="fine-tune the intent router")
+    p.add_argument("--data", default=str(DEFAULT_INTENTS), help="folder with train.jsonl + dev.jsonl, or a train JSONL (default: the packaged set)")
+    p.add_argument("--dev", help="dev JSONL (default: dev.jsonl beside --data)")
+    p.add_argument("--out", help="output directory (default: a new version in the registry, promoted if it passes the gate)")
+    p.add_argument("--weighting", choices=["none", "balanced", "importance"])
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--base-model", help="local model path (default: packaged all-MiniLM-L6-v2)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-promote", action="store_true", help="register only; never change `current`")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_train_intents)
+
+    models = sub.add_parser("models", help="list or promote intent model versions")
+    msub = models.add_subparsers(dest="what", required=True, metavar="ACTION")
+    p = msub.add_parser("list", help="versions, their dev metrics, and which is current")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_models_list)
+    p = msub.add_parser("promote", help="make VERSION current (instant rollback to any earlier version)")
+    p.add_argument("version")
+    p.set_defaults(handler=_models_promote)
+
+
+def resolve_data(data: str, dev: str | None) -> tuple[Path, Path]:
+    path = Path(data)
+    if path.is_dir():
+        train_file, dev_file = path / "train.jsonl", Path(dev) if dev else path / "dev.jsonl"
+    else:
+        train_file, dev_file = path, Path(dev) if dev else path.with_name("dev.jsonl")
+    for f, what in ((train_file, "training"), (dev_file, "dev")):
+        if not f.exists():
+            raise InputError(f"{what} file not found: {f} (give --data FOLDER with train.jsonl and dev.jsonl, or --dev FILE)")
+    return train_file, dev_file
+
+
+def _train_intents(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.pipeline import train_router
+
+    updates = {k: v for k, v in {"weighting": args.weighting, "epochs": args.epochs, "base_model": args.base_model, "seed": args.seed, "device": args.device}.items() if v is not None}
+    cfg = settings.intents.model_copy(update=updates)
+    cfg = type(cfg).model_validate(cfg.model_dump())
+    train_file, dev_file = resolve_data(args.data, args.dev)
+    settings.ensure_dirs()
+    summary = train_router(settings, train_file, dev_file, Path(args.out) if args.out else None, cfg, promote=not args.no_promote, progress=not args.json)
+    if args.json:
+        print_json(summary)
+        return 0
+    m, t = summary["metrics"], summary["training"]
+    print(f"model: {summary['model']}")
+    print(f"  trained {t['n_train']} examples in {t['seconds']:.0f} s on {t['device']} ({t['epochs_run']} epochs, best {t['best_epoch']})")
+    print(f"  dev: accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  in-scope acc {m['in_scope_accuracy']}  "
+          f"OOS recall {m['oos_recall']}  OOS precision {m['oos_precision']}  ECE {m['ece']:.4f} (uncalibrated {m['ece_uncalibrated']:.4f})")
+    if "gate" in summary:
+        print(f"  gate: {'PASSED' if summary['gate']['passed'] else 'REFUSED'}: {summary['gate']['reason']}; promoted: {summary['promoted']}")
+    return 0
+
+
+def _models_list(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.registry import ModelRegistry
+
+    reg = ModelRegistry(settings.intent_models_dir)
+    cur = reg.current()
+    rows = [
+        {"version": v.name, "current": bool(cur and cur.name == v.name), "created_at": v.manifest.get("created_at"),
+         "metrics": {k: v.metrics.get(k) for k in ("accuracy", "macro_f1", "oos_recall", "ece")},
+         "weighting": v.manifest.get("training", {}).get("weighting")}
+        for v in reg.versions()
+    ]
+    if args.json:
+        print_json({"versions": rows, "history": reg.history()})
+        return 0
+    if not rows:
+        print(f"no intent models in {reg.root}; run `aisle setup` or `aisle train intents`")
+    for r in rows:
+        m = r["metrics"]
+        print(f"{'*' if r['current'] else ' '} {r['version']}  acc {m['accuracy']}  macro-F1 {m['macro_f1']}  OOS recall {m['oos_recall']}  ECE {m['ece']}  ({r['weighting']})")
+    return 0
+
+
+def _models_promote(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.registry import ModelRegistry
+
+    v = ModelRegistry(settings.intent_models_dir).promote(args.version, reason="manual promote (CLI)")
+    print(f"current → {v.name}")
+    return 0

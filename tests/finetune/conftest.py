@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aisle.settings import PACKAGE_DATA
+
+LABELS = ("greeting", "track_order", "cancel_order", "out_of_scope")
+
+
+def _pick(split: str, per_label: int) -> list[dict]:
+    rows = [json.loads(line) for line in (PACKAGE_DATA / "intents" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+    out: list[dict] = []
+    for label in LABELS:
+        out += [{"text": r["text"], "intent": r["intent"]} for r in rows if r["intent"] == label][:per_label]
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_intents(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """4 labels × 16 train / 6 dev real examples: enough for a 1-epoch smoke training."""
+    d = tmp_path_factory.mktemp("tiny-intents")
+    for split, n in (("train", 16), ("dev", 6)):
+        (d / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _pick(split, n)), encoding="utf-8")
+    return d
