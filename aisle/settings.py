@@ -100,7 +100,7 @@ class IntentSettings(_Section):
     freeze_embeddings: bool = Field(True, description="freeze the word-embedding matrix (1.4x faster on CPU)")
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     seed: int = 13
-    weighting: Literal["none", "balanced", "importance"] = "none"
+    weighting: Literal["none", "balanced", "importance"] = "importance"
     weight_clip_min: float = Field(0.2, gt=0)
     weight_clip_max: float = Field(5.0, gt=0)
     device: Device = Device.AUTO

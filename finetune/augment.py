@@ -53,6 +53,33 @@ RECOMMEND_TEMPLATES = [
     "which one would you pick", "alternatives to the {title}?", "what do people usually buy with {cat}", "pick something nice {price}",
     "recommend a present for my {relation} who likes {cat}", "what's good for {occasion} {price}", "need advice on {cat}",
 ]
+# Store questions that *mention* products: without them the router learns "product noun ⇒ search"
+# and sends "can I return earrings?" to product search.
+POLICY_TEMPLATES: dict[str, list[str]] = {
+    "check_refund_policy": ["can i return {cat}?", "is the {cat} returnable", "what's the return policy for {cat}", "how many days do i have to return a {cat}",
+                            "can i send back the {cat} if it doesn't fit", "are {cat} eligible for return", "return rules for {cat}?", "can {cat} be returned after use"],
+    "delivery_period": ["how long does delivery of {cat} take", "when will the {cat} arrive if i order today", "how many days to deliver {cat}",
+                        "if i buy the {title} now when does it come", "delivery time for {cat}?", "how fast can you deliver the {title}"],
+    "delivery_options": ["do you deliver {cat} outside the city", "is express shipping available for {cat}", "shipping charges for {cat}?",
+                         "can the {title} be delivered by express", "is there free delivery on {cat}", "what delivery options for the {title}"],
+    "check_payment_methods": ["can i pay for the {cat} with upi", "is cash on delivery available for {cat}", "emi on {cat}?", "can i buy the {title} on emi",
+                              "do you take credit cards for {cat}", "payment options for the {title}?"],
+    "cancel_order": ["i want to cancel the {cat} i ordered", "cancel my order for the {title}", "please cancel the {cat} order",
+                     "i ordered {cat} by mistake, cancel it", "stop the order of {cat}", "don't send the {title}, cancel"],
+    "track_order": ["where are the {cat} i ordered", "has my {cat} order shipped", "when will my {title} order arrive", "track the {cat} i bought",
+                    "my {cat} order hasn't come yet", "status of my {title} order"],
+    "get_refund": ["i want a refund for the {cat}", "i want to return the {title} i bought", "refund me for the {cat} please",
+                   "how do i get my money back for the {cat}", "return the {cat} and refund me", "the {title} doesn't fit, i want my money back"],
+    "change_order": ["can i change the size of the {cat} i ordered", "change the colour of the {title} in my order", "add another {cat} to my order",
+                     "swap the {cat} in my order for a different one", "modify my {cat} order"],
+    "complaint": ["the {cat} i received is broken and nobody helps", "i'm unhappy with the {title} i got", "worst {cat} ever, i want to complain",
+                  "the {title} arrived damaged, this is unacceptable", "complaint about the {cat} quality"],
+}
+MULTILINGUAL_SMALL_TALK: dict[str, list[str]] = {
+    "greeting": ["hola", "bonjour", "你好", "namaste", "ciao", "hallo", "salut", "olá", "hey there 👋", "hi 🙂", "नमस्ते", "good day", "buenos días", "привет"],
+    "thank_you": ["gracias", "merci", "谢谢", "danke", "shukriya", "dhanyavaad", "obrigado", "thanks a lot 🙏", "thank u", "merci beaucoup", "धन्यवाद", "спасибо"],
+    "goodbye": ["adios", "au revoir", "再见", "tschüss", "alvida", "bye 👋", "ciao, bye", "hasta luego", "see ya", "अलविदा", "до свидания", "take care, bye"],
+}
 OCCASIONS = ["a wedding", "diwali", "a party", "the office", "a birthday", "summer", "winter", "a date night", "the gym", "travel", "college"]
 RELATIONS = ["mom", "dad", "wife", "husband", "sister", "brother", "girlfriend", "boyfriend", "friend", "son", "daughter", "boss"]
 GENDER_WORDS = ["women's", "men's", "ladies", "mens", "kids", "girls", "boys"]
@@ -136,6 +163,31 @@ def split_templates(templates: list[str], dev_every: int = 4) -> tuple[list[str]
     dev = templates[dev_every - 1 :: dev_every]
     train = [t for i, t in enumerate(templates) if (i + 1) % dev_every]
     return train, dev
+
+
+def generate_policy(facts: CatalogFacts, split: str, per_intent: int, seed: int) -> Iterator[Example]:
+    """Store-policy and order questions that mention catalog items (see ``POLICY_TEMPLATES``)."""
+    rng = random.Random(f"{seed}-policy-{split}")
+    for intent, templates in POLICY_TEMPLATES.items():
+        train_t, dev_t = split_templates(templates, dev_every=3)
+        chosen = train_t if split == "train" else dev_t
+        seen: set[str] = set()
+        for _ in range(per_intent * 20):
+            if len(seen) >= per_intent:
+                break
+            ti = rng.randrange(len(chosen))
+            text = _style(rng, _fill(rng, chosen[ti], facts))
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                yield Example(text, intent, source="generated-policy", group=f"policy-{intent}-{split}-t{ti}")
+
+
+def multilingual_small_talk(split: str) -> Iterator[Example]:
+    """A few greetings/thanks/goodbyes in other languages and with emoji (every 3rd held out for dev)."""
+    for intent, texts in MULTILINGUAL_SMALL_TALK.items():
+        train_t, dev_t = split_templates(texts, dev_every=3)
+        for t in train_t if split == "train" else dev_t:
+            yield Example(t, intent, source="generated-smalltalk")
 
 
 def generate(facts: CatalogFacts, split: str, per_intent: int, seed: int) -> Iterator[Example]:

@@ -12,7 +12,9 @@ Sources (all in ``settings.sources_dir``; packaged gzip copies when ../shared is
   rather than taught as out-of-scope.
 * **WANDS** real product-search queries → ``product_search``.
 * **Generated** ``product_search``/``product_question``/``recommendation`` from the catalog
-  (``finetune.augment``), with disjoint train/dev templates.
+  (``finetune.augment``), with disjoint train/dev templates; plus store-policy and order
+  questions that *mention* products ("can I return earrings?"), so a product noun does not
+  by itself mean "search"; plus a few greetings/thanks/goodbyes in other languages.
 
 Then the quality gate runs (dedup, conflicts, leakage, label-noise report), and train.jsonl,
 dev.jsonl, report.json and manifest.json (counts, SHA-256 of the data) are written.
@@ -97,10 +99,15 @@ def wands(settings: Settings, split: str) -> list[Example]:
     return [Example(r["query"], "product_search", "wands") for r in chosen[: WANDS_PER_SPLIT[split]]]
 
 
+POLICY_PER_INTENT = {"train": 24, "dev": 8}
+
+
 def generated(facts: CatalogFacts, split: str, seed: int) -> list[Example]:
     out: list[Example] = []
     for intent, n in GENERATED[split].items():
         out += [ex for ex in augment.generate(facts, split, n * 2, seed) if ex.intent == intent][:n]
+    out += list(augment.generate_policy(facts, split, POLICY_PER_INTENT[split], seed))
+    out += list(augment.multilingual_small_talk(split))
     return out
 
 

@@ -32,6 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_train_intents)
 
+    exp = sub.add_parser("experiment", help="reproducible experiments (results under $AISLE_HOME/reports)")
+    esub = exp.add_subparsers(dest="what", required=True, metavar="NAME")
+    p = esub.add_parser("weighting", help="ablation: no weights vs class-balanced vs importance weights")
+    p.add_argument("--data", default=str(DEFAULT_INTENTS))
+    p.add_argument("--out", help="output folder (default: $AISLE_HOME/reports/weighting-ablation)")
+    p.add_argument("--epochs", type=int)
+    p.set_defaults(handler=_exp_weighting)
+    p = esub.add_parser("clinc", help="CLINC150 external benchmark with the same training code")
+    p.add_argument("--out", help="output folder (default: $AISLE_HOME/reports/clinc150)")
+    p.add_argument("--epochs", type=int)
+    p.set_defaults(handler=_exp_clinc)
+
     models = sub.add_parser("models", help="list or promote intent model versions")
     msub = models.add_subparsers(dest="what", required=True, metavar="ACTION")
     p = msub.add_parser("list", help="versions, their dev metrics, and which is current")
@@ -103,4 +115,23 @@ def _models_promote(args: argparse.Namespace, settings: Settings) -> int:
 
     v = ModelRegistry(settings.intent_models_dir).promote(args.version, reason="manual promote (CLI)")
     print(f"current → {v.name}")
+    return 0
+
+
+def _exp_weighting(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.experiments import weighting_ablation
+
+    out = Path(args.out) if args.out else settings.reports_dir / "weighting-ablation"
+    result = weighting_ablation(settings, Path(args.data), out, epochs=args.epochs)
+    print((out / "results.md").read_text(encoding="utf-8"))
+    print(f"results: {out / 'results.json'}")
+    return 0 if result else 1
+
+
+def _exp_clinc(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.experiments import clinc_benchmark
+
+    out = Path(args.out) if args.out else settings.reports_dir / "clinc150"
+    result = clinc_benchmark(settings, out, epochs=args.epochs)
+    print_json({k: result[k] for k in ("metrics", "training", "reference", "targets")})
     return 0
