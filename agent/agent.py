@@ -33,9 +33,11 @@ from agent.handoff import HandoffDesk
 from agent.orders import OrderStore
 from agent.privacy import pii_hash, redact
 from agent.product_qa import answer as answer_product_question
+from agent.product_qa import aspect_of
 from agent.recommend import GOES_WITH_RE, Recommender
 from agent.router import Router
-from agent.search import ProductDialog, content_terms, is_refinement, mentioned_product
+from agent.router import TIE_BREAK_BELOW, KeywordRouter
+from agent.search import ProductDialog, catalog_terms, content_terms, is_refinement, mentioned_product
 from agent.session import Pending, SessionState, SessionStore, now_iso
 from agent.types import Citation, ProductCard, Reply
 from aisle.errors import AisleError, InputError, NotFoundError, StoreUnavailableError
@@ -54,6 +56,8 @@ INVOICE_INTENTS = {"get_invoice", "check_invoice"}
 PRODUCT_INTENTS = {"product_search", "product_question", "recommendation"}
 SENSITIVE = {"payment_issue", "complaint", "delete_account", "get_refund", "track_refund", "change_shipping_address"}
 SENSITIVE_MIN_CONFIDENCE = 0.6
+STRONG_NEGATIVE = 0.6
+CATALOG_GROUNDED_CONFIDENCE = 0.5
 DUPLICATE_WINDOW_S = 3.0
 SESSION_ID_RE = re.compile(r"^[\w.:@-]{1,128}$")
 ACTION_BY_INTENT = {"track_order": "order_status", "track_refund": "refund_status", "cancel_order": "cancel_order", "get_refund": "start_return"}
@@ -110,6 +114,7 @@ class Agent:
         self.products = ProductDialog(stack.retriever, settings)
         self.faq = FaqAnswerer(stack.retriever, settings)
         self.recommender = Recommender(stack.retriever, settings.agent.max_products)
+        self._catalog_terms: set[str] | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -158,7 +163,7 @@ class Agent:
             else:
                 vocab = self._vocabulary()
                 s = slot_lib.extract(clean, vocab)
-                routed = self.router.route(clean, product_words=bool(content_terms(s.query_text)) or not s.filters.is_empty())
+                routed = self.router.route(slot_lib.routing_text(clean), product_words=bool(content_terms(s.query_text)) or not s.filters.is_empty())
                 turn = Turn(session_id, clean, state, s, routed.prediction, routed.degraded)
                 try:
                     draft = self._decide(turn)
@@ -323,17 +328,36 @@ class Agent:
         if intent == "contact_human_agent" and conf >= self.settings.agent.clarify_threshold:
             return self._handoff(t, "requested")
         if (s.order_ids or s.emails) and (intent in ORDER_INTENTS | INVOICE_INTENTS or conf < 0.7 or pred.is_oos):
-            return self._order_flow(t, intent if intent in ORDER_INTENTS | INVOICE_INTENTS else "track_order")
+            return self._order_flow(t, self._order_intent(t))
         follow_up = self._follow_up(t)
         if follow_up is not None:
             return follow_up
         if intent in SENSITIVE and conf < SENSITIVE_MIN_CONFIDENCE and conf >= self.settings.agent.clarify_threshold:
             return self._handoff(t, "sensitive_low_confidence")
+        if (pred.is_oos or conf < TIE_BREAK_BELOW) and s.negative >= STRONG_NEGATIVE:
+            return self._handoff(t, "negative_sentiment", cite_intent="complaint")
+        if (pred.is_oos or conf < self.settings.agent.clarify_threshold) and self._names_catalog_items(s.query_text):
+            # before giving up, check the catalog: "analog watch for men" is a search even if the router balks
+            t.pred = IntentPrediction("product_search", max(conf, CATALOG_GROUNDED_CONFIDENCE), t.pred.top_k, False, t.pred.model_version)
+            return self._search(t)
         if conf < self.settings.agent.clarify_threshold and not pred.is_oos:
             return self._clarify(t)
         if pred.is_oos:
             return self._out_of_scope(t)
         return self._by_intent(t, intent)
+
+    @staticmethod
+    def _order_intent(t: Turn) -> str:
+        """Which order action a message with an order id/e-mail asks for: the router's intent, else its best
+        order-related candidate (a low-confidence OOS call still ranks them), else the explicit words."""
+        wanted = ORDER_INTENTS | INVOICE_INTENTS
+        if t.pred.intent in wanted:
+            return t.pred.intent
+        for label, p in t.pred.alternatives or t.pred.top_k:
+            if label in wanted and p >= 0.2:
+                return label
+        rule = KeywordRouter.matched_rule(slot_lib.routing_text(t.text))
+        return rule if rule in wanted else "track_order"
 
     def _by_intent(self, t: Turn, intent: str) -> Draft:
         if intent in SMALL_TALK:
@@ -373,6 +397,10 @@ class Agent:
             return self._recommend(t)
         if intent == "product_question":
             return None
+        refers = s.ordinal is not None or re.search(r"\b(it|this|that|these|those|they|them|this one|that one)\b", t.text, re.IGNORECASE)
+        if aspect_of(t.text) != "summary" and (refers or mentioned_product(t.text, self._products_by_id(st.last_results))):
+            # "what's it made of?" right after a search is about the shown items, whatever the router says
+            return self._product_question(t)
         if is_refinement(s.query_text, s.filters, st) and productish:
             return self._products_draft(t, self.products.refine(s.filters, st))
         return None
@@ -420,6 +448,17 @@ class Agent:
             return None
         st.pending = None
         return None
+
+    def _names_catalog_items(self, query_text: str) -> bool:
+        terms = content_terms(query_text)
+        if not terms:
+            return False
+        if self._catalog_terms is None:
+            try:
+                self._catalog_terms = catalog_terms(self.stack.retriever.catalog().vocabulary.categories)
+            except AisleError:
+                return False
+        return bool(terms & self._catalog_terms)
 
     # --- handlers --------------------------------------------------------------------------------
     def _cards(self, items: list[tuple[Product, str]]) -> list[ProductCard]:

@@ -189,7 +189,13 @@ class TemplateComposer:
             return f"The refund of {money(o.refund_amount, o.currency)} for order {o.order_id} was issued on {_date(o.refund_issued_at)}; banks take 5–7 business days to show it."
         if o.refund_status == "pending_return":
             return f"Your return for order {o.order_id} is on its way to us; we issue the refund within 2 business days of receiving it."
-        return f"There is no refund on order {o.order_id} yet: it {STATUS_TEXT.get(o.status, o.status)}. To get one, start a return after delivery (within 30 days)."
+        if o.status == "cancelled":
+            return (f"Order {o.order_id} was cancelled. Prepaid amounts for cancelled orders go back to the original payment method at once; "
+                    "banks take 5–7 business days to show it (UPI usually 1–2 days). Cash-on-delivery orders have nothing to refund.")
+        if o.status == "returned":
+            return (f"Order {o.order_id} was returned. Refunds are issued within 2 business days of the return reaching our warehouse "
+                    "and take 5–7 business days to reach cards, UPI and net banking.")
+        return f"There is no refund on order {o.order_id}: it {STATUS_TEXT.get(o.status, o.status)}. To get one, start a return after delivery (within 30 days)."
 
     def confirm(self, action: str, o: Order) -> str:
         if action == "cancel_order":

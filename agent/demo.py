@@ -1,6 +1,7 @@
 """Deterministic demo customers and orders (``aisle demo-data --seed N``).
 
-Same seed and catalog → same customers, order ids, items and statuses. Dates are placed
+Same seed → same customers, e-mails, order ids, statuses and dates whatever the catalog
+(items are drawn from the catalog with a separate generator). Dates are placed
 relative to an anchor day (today by default) so that every status the agent handles
 exists: pending and processing (cancellable), shipped (in transit), delivered recently
 (returnable) and long ago (outside the return window), cancelled and returned.
@@ -31,7 +32,8 @@ def build_orders(product_pool: list[tuple[str, str, float]], seed: int, customer
     """Plain order dicts (the ``aisle ingest orders`` schema) over ``(id, title, price)`` products."""
     if not product_pool:
         raise ValueError("no products to put in orders; ingest a catalog first")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # customers, statuses, dates: independent of the catalog
+    pick = random.Random(seed + 1)  # items: depend on the catalog only through this generator
     orders: list[dict[str, Any]] = []
     number = 10000 + seed * 1000
     for c in range(customers):
@@ -41,8 +43,8 @@ def build_orders(product_pool: list[tuple[str, str, float]], seed: int, customer
             status, age = PLAN[(c + k) % len(PLAN)]
             placed = anchor - timedelta(days=age + rng.random() * 0.5)
             items = []
-            for pid, title, price in rng.sample(product_pool, k=min(len(product_pool), rng.randint(1, 3))):
-                items.append({"product_id": pid, "qty": rng.randint(1, 2), "price": price, "title": title})
+            for pid, title, price in pick.sample(product_pool, k=min(len(product_pool), pick.randint(1, 3))):
+                items.append({"product_id": pid, "qty": pick.randint(1, 2), "price": price, "title": title})
             number += 1
             order: dict[str, Any] = {
                 "order_id": f"ORD-{number}",

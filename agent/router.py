@@ -24,6 +24,26 @@ if TYPE_CHECKING:
     from aisle.settings import Settings
 
 log = logging.getLogger(__name__)
+TIE_BREAK_BELOW = 0.85
+TIE_BREAK_CANDIDATES = 5
+RULE_CONFIDENCE = 0.6
+
+# Whole-message small talk in common languages: unambiguous, so no model is needed for it.
+SMALL_TALK_LEXICON: dict[str, str] = {
+    **{w: "greeting" for w in ("hi", "hello", "hey", "hiya", "yo", "hola", "bonjour", "hallo", "ciao", "salut", "olá", "ola", "namaste", "namaskar",
+                                "你好", "您好", "नमस्ते", "привет", "merhaba", "salaam", "assalamualaikum", "good morning", "good evening",
+                                "good afternoon", "hey there", "hello there", "hi there", "wassup", "sup", "howdy", "greetings")},
+    **{w: "thank_you" for w in ("thanks", "thank you", "thx", "ty", "thanks a lot", "thank you so much", "gracias", "merci", "danke", "谢谢",
+                                 "多谢", "धन्यवाद", "shukriya", "dhanyavaad", "obrigado", "obrigada", "спасибо", "grazie", "arigato")},
+    **{w: "goodbye" for w in ("bye", "goodbye", "bye bye", "see you", "see ya", "adios", "adiós", "au revoir", "再见", "tschüss", "ciao bye",
+                               "alvida", "अलविदा", "до свидания", "arrivederci", "take care", "good night")},
+}
+
+
+def lexicon_small_talk(text: str) -> str | None:
+    """The small-talk intent when the *whole* message is a known greeting/thanks/goodbye."""
+    key = re.sub(r"[\s!.,?¡¿~🙂👋🙏😊]+", " ", text.lower()).strip()
+    return SMALL_TALK_LEXICON.get(key)
 
 
 @dataclass
@@ -34,10 +54,10 @@ class Routed:
 
 _RULES: list[tuple[str, str]] = [
     (r"\b(human|real person|agent|representative|someone real|speak to (?:a )?person)\b", "contact_human_agent"),
-    (r"\bcancel\w*\b.*\b(fee|charge|penalt)", "check_cancellation_fee"),
+    (r"\bcancel\w*\b.*\b(fee|charge|penalt)|\b(fee|charge|penalt)\w*\b.*\bcancel", "check_cancellation_fee"),
     (r"\bcancel", "cancel_order"),
     (r"\brefund\w*\b.*\b(status|where|when|track|received)|\b(where|status).*\brefund", "track_refund"),
-    (r"\breturn\w*\b.*\b(policy|window|days|can i)|\brefund policy", "check_refund_policy"),
+    (r"\breturn\w*\b.*\b(policy|window|days)|\b(can i|is it possible to|are .* returnable)\b.*\breturn|\brefund policy|returnable", "check_refund_policy"),
     (r"\b(refund|return|money back)", "get_refund"),
     (r"\b(track|where is|where's|status of|has .* shipped)\b.*\b(order|package|parcel)|\bORD-\d+", "track_order"),
     (r"\bpassword|can'?t log ?in", "recover_password"),
@@ -61,11 +81,16 @@ _RULES: list[tuple[str, str]] = [
 class KeywordRouter:
     """Transparent fallback rules, used only when no trained model can be loaded."""
 
-    def classify(self, text: str, product_words: bool = False) -> IntentPrediction:
+    @staticmethod
+    def matched_rule(text: str) -> str | None:
+        """The intent of the first rule whose words occur in ``text``, if any."""
         lowered = text.lower()
-        for pattern, intent in _RULES:
-            if re.search(pattern, lowered):
-                return IntentPrediction(intent, 0.6, [(intent, 0.6)], False, "keyword-fallback")
+        return next((intent for pattern, intent in _RULES if re.search(pattern, lowered)), None)
+
+    def classify(self, text: str, product_words: bool = False) -> IntentPrediction:
+        intent = self.matched_rule(text)
+        if intent is not None:
+            return IntentPrediction(intent, 0.6, [(intent, 0.6)], False, "keyword-fallback")
         if product_words:
             return IntentPrediction("product_search", 0.55, [("product_search", 0.55)], False, "keyword-fallback")
         return IntentPrediction("out_of_scope", 0.5, [("out_of_scope", 0.5)], True, "keyword-fallback")
@@ -93,7 +118,7 @@ class Router:
         if self._clf is None or target != self._loaded_from:
             with self._lock:
                 if self._clf is None or target != self._loaded_from:
-                    clf = IntentClassifier(target, top_k=self.settings.intents.top_k)
+                    clf = IntentClassifier(target, top_k=self.settings.intents.top_k, alternatives=TIE_BREAK_CANDIDATES)
                     clf.warm_up()
                     if self._loaded_from is not None:
                         log.info("intent model changed: %s → %s", self._loaded_from.name, target.name)
@@ -115,10 +140,25 @@ class Router:
             log.warning("intent router degraded to keyword rules: %s", exc)
 
     def route(self, text: str, product_words: bool = False) -> Routed:
+        small = lexicon_small_talk(text)
+        if small is not None:
+            return Routed(IntentPrediction(small, 0.99, [(small, 0.99)], False, "lexicon"))
         try:
-            return Routed(self.classifier().classify(text))
+            pred = self.classifier().classify(text)
         except ModelNotFoundError as exc:
             if not self._warned:
                 log.warning("no usable intent model (%s); routing with keyword rules", exc)
                 self._warned = True
             return Routed(self._fallback.classify(text, product_words), degraded=True)
+        return Routed(self.tie_break(pred, text))
+
+    def tie_break(self, pred: IntentPrediction, text: str) -> IntentPrediction:
+        """When the model is unsure, let explicit words ("refund", "cancel", "track") pick among
+        the model's *own* top-k candidates. Never overrides a confident or out-of-scope call."""
+        if pred.is_oos or pred.confidence >= TIE_BREAK_BELOW:
+            return pred
+        rule = self._fallback.matched_rule(text)
+        candidates = dict(pred.alternatives or pred.top_k)
+        if rule is not None and rule != pred.intent and rule in candidates:
+            return IntentPrediction(rule, max(candidates[rule], RULE_CONFIDENCE), pred.top_k, False, pred.model_version)
+        return pred

@@ -62,6 +62,18 @@ def with_facets(core: str, f: SearchFilters) -> str:
     return " ".join([*f.colors, *(g for g in f.genders if g != "unspecified"), core]).strip()
 
 
+GENERIC_CATEGORY_WORDS = {"accessory", "accessorie", "and", "wear", "care", "supply", "supplie", "other", "for", "set", "kit", "combo",
+                          "item", "product", "part", "spare", "essential", "need", "festive", "home", "personal", "general"}
+
+
+def catalog_terms(category_names: set[str]) -> set[str]:
+    """Words that name what the store sells, from its category tree ("watch", "sandal", "mug")."""
+    terms: set[str] = set()
+    for name in category_names:
+        terms.update(t for t in tokenize(name) if len(t) > 2 and t not in GENERIC_CATEGORY_WORDS)
+    return terms
+
+
 def is_refinement(query_text: str, filters: SearchFilters, state: SessionState) -> bool:
     """A follow-up that only changes constraints of the previous search ("in blue", "under 800")."""
     return bool(state.last_query) and not content_terms(query_text) and not filters.is_empty()

@@ -107,6 +107,18 @@ def negativity(text: str) -> float:
     return round(score, 2)
 
 
+def routing_text(text: str) -> str:
+    """The message as the router should see it: order ids become "my order", e-mails are dropped.
+
+    Training data never contains real ids or addresses, so "cancel ORD-17004, my email is
+    a@b.com" is routed as "cancel my order, my email is" (slots still see the original).
+    """
+    prefix = r"(?:\b(?:my|the|this|that|our)\s+)?(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*)?"
+    out = re.sub(prefix + "(?:" + ORDER_ID_RE.pattern + ")", "my order", text, flags=re.IGNORECASE)
+    out = EMAIL_RE.sub("", out)
+    return re.sub(r"\s+", " ", out).strip(" ,") or text
+
+
 def looks_like_injection(text: str) -> bool:
     return bool(_INJECTION_RE.search(text))
 

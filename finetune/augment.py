@@ -70,15 +70,18 @@ POLICY_TEMPLATES: dict[str, list[str]] = {
                     "my {cat} order hasn't come yet", "status of my {title} order"],
     "get_refund": ["i want a refund for the {cat}", "i want to return the {title} i bought", "refund me for the {cat} please",
                    "how do i get my money back for the {cat}", "return the {cat} and refund me", "the {title} doesn't fit, i want my money back"],
+    "check_cancellation_fee": ["is there a fee to cancel my order", "do you charge for cancelling the {cat} i ordered", "how much does it cost to cancel an order",
+                               "cancellation charges for {cat}?", "will i be charged if i cancel the {title}", "is cancelling my {cat} order free",
+                               "any penalty for cancelling?", "what's the fee if i cancel my order today"],
     "change_order": ["can i change the size of the {cat} i ordered", "change the colour of the {title} in my order", "add another {cat} to my order",
                      "swap the {cat} in my order for a different one", "modify my {cat} order"],
     "complaint": ["the {cat} i received is broken and nobody helps", "i'm unhappy with the {title} i got", "worst {cat} ever, i want to complain",
                   "the {title} arrived damaged, this is unacceptable", "complaint about the {cat} quality"],
 }
 MULTILINGUAL_SMALL_TALK: dict[str, list[str]] = {
-    "greeting": ["hola", "bonjour", "你好", "namaste", "ciao", "hallo", "salut", "olá", "hey there 👋", "hi 🙂", "नमस्ते", "good day", "buenos días", "привет"],
-    "thank_you": ["gracias", "merci", "谢谢", "danke", "shukriya", "dhanyavaad", "obrigado", "thanks a lot 🙏", "thank u", "merci beaucoup", "धन्यवाद", "спасибо"],
-    "goodbye": ["adios", "au revoir", "再见", "tschüss", "alvida", "bye 👋", "ciao, bye", "hasta luego", "see ya", "अलविदा", "до свидания", "take care, bye"],
+    "greeting": ["你好", "hola", "bonjour", "namaste", "ciao", "hallo", "salut", "olá", "hey there 👋", "hi 🙂", "नमस्ते", "good day", "buenos días", "привет"],
+    "thank_you": ["谢谢", "gracias", "merci", "danke", "shukriya", "dhanyavaad", "obrigado", "thanks a lot 🙏", "thank u", "merci beaucoup", "धन्यवाद", "спасибо"],
+    "goodbye": ["再见", "adios", "au revoir", "tschüss", "alvida", "bye 👋", "ciao, bye", "hasta luego", "see ya", "अलविदा", "до свидания", "take care, bye"],
 }
 OCCASIONS = ["a wedding", "diwali", "a party", "the office", "a birthday", "summer", "winter", "a date night", "the gym", "travel", "college"]
 RELATIONS = ["mom", "dad", "wife", "husband", "sister", "brother", "girlfriend", "boyfriend", "friend", "son", "daughter", "boss"]

@@ -25,15 +25,17 @@ class IntentPrediction:
     top_k: list[tuple[str, float]] = field(default_factory=list)
     is_oos: bool = False
     model_version: str = ""
+    alternatives: list[tuple[str, float]] = field(default_factory=list)  # a longer top list, for tie-breaking
 
 
 class IntentClassifier:
     """A router loaded from a model directory (lazily, once; thread-safe)."""
 
-    def __init__(self, model_dir: Path, device: str = "cpu", top_k: int = 3) -> None:
+    def __init__(self, model_dir: Path, device: str = "cpu", top_k: int = 3, alternatives: int = 0) -> None:
         self.model_dir = Path(model_dir)
         self.device = device
         self.k = top_k
+        self.n_alternatives = alternatives
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -114,14 +116,16 @@ class IntentClassifier:
         preds, conf = calibration.decide(probs, labels, oos, float(self.manifest.get("oos_threshold", 0.0)))
         out = []
         for row, pred, c in zip(probs, preds, conf):
-            order = np.argsort(-row)[: self.k]
+            order = np.argsort(-row)[: max(self.k, self.n_alternatives)]
+            ranked = [(labels[i], round(float(row[i]), 4)) for i in order]
             out.append(
                 IntentPrediction(
                     intent=pred,
                     confidence=round(float(c), 4),
-                    top_k=[(labels[i], round(float(row[i]), 4)) for i in order],
+                    top_k=ranked[: self.k],
                     is_oos=bool(oos) and pred == oos,
                     model_version=self.version,
+                    alternatives=ranked if self.n_alternatives else [],
                 )
             )
         return out

@@ -65,3 +65,68 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory, embedders, demo_catalog
     ingest_products(demo_catalog_file, s, stack.store, progress=False)
     ingest_faq(s.faq_file, s, stack.store)
     return stack
+
+
+@pytest.fixture(scope="session")
+def store_settings(tmp_path_factory: pytest.TempPathFactory, embedders):
+    """A complete demo store: Flipkart sample + help centre in a real Chroma, seed-7 demo orders in a real
+    SQLite file, and a router fine-tuned on the packaged data (2 epochs, ~2 min on 2 cores).
+
+    Set ``AISLE_TEST_ROUTER=/path/to/model`` to reuse an already trained router while developing.
+    """
+    import shutil
+
+    from agent.demo import build_demo_orders
+    from aisle.settings import PACKAGE_DATA, Settings
+    from finetune.pipeline import train_router
+    from finetune.registry import ModelRegistry
+    from retrieval.factory import build_stack
+    from retrieval.ingest import ingest_faq, ingest_products
+
+    home = tmp_path_factory.mktemp("store-home")
+    s = Settings(home=home)
+    s.ensure_dirs()
+    stack = build_stack(s, embedders)
+    ingest_products(s.products_file, s, stack.store, progress=False)
+    ingest_faq(s.faq_file, s, stack.store)
+    build_demo_orders(s, seed=7)
+    registry = ModelRegistry(s.intent_models_dir)
+    cached = os.environ.get("AISLE_TEST_ROUTER")
+    if cached:
+        target = registry.new_version_dir()
+        shutil.copytree(cached, target)
+        registry.promote(target.name, reason="test cache")
+    else:
+        # the real recipe on a per-label capped subset (~half the examples) to keep CI fast
+        data = PACKAGE_DATA / "intents"
+        subset = home / "train-subset.jsonl"
+        _capped_subset(data / "train.jsonl", subset, per_label=100)
+        train_router(s, subset, data / "dev.jsonl", progress=False)
+    return s
+
+
+@pytest.fixture(scope="session")
+def store_agent(store_settings, embedders):
+    """One warmed-up agent over the demo store (shared: tests use their own session ids)."""
+    from agent.agent import Agent
+    from agent.db import Database
+    from agent.router import Router
+    from retrieval.factory import build_stack
+
+    agent = Agent(store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path))
+    agent.warm_up()
+    return agent
+
+
+def _capped_subset(src: Path, dst: Path, per_label: int) -> None:
+    import json
+    import random
+
+    rows = [json.loads(line) for line in src.read_text(encoding="utf-8").splitlines() if line.strip()]
+    random.Random(13).shuffle(rows)
+    kept: dict[str, int] = {}
+    with open(dst, "w", encoding="utf-8") as fh:
+        for r in rows:
+            if kept.get(r["intent"], 0) < per_label:
+                kept[r["intent"]] = kept.get(r["intent"], 0) + 1
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
