@@ -86,6 +86,7 @@ class Turn:
     slots: slot_lib.Slots
     pred: IntentPrediction
     degraded: bool = False
+    resolved: bool = True
 
 
 def sanitize(text: str, limit: int) -> tuple[str, bool]:
@@ -271,6 +272,7 @@ class Agent:
         st = turn.state
         st.turns += 1
         st.intents = [*st.intents, draft.intent][-20:]
+        turn.resolved = draft.understood and draft.handoff_reason is None
         if draft.understood:
             st.misunderstandings = 0
         else:
@@ -301,12 +303,13 @@ class Agent:
             idx = cur.execute("SELECT COALESCE(MAX(idx), 0) + 1 FROM turns WHERE session_id = ?", (turn.session_id,)).fetchone()[0]
             cur.execute(
                 """INSERT INTO turns(session_id, idx, created_at, user_text, reply_text, intent, confidence, is_oos, top_k_json, slots_json,
-                   product_ids_json, citation_ids_json, action, handoff, handoff_reason, latency_ms, model_version, degraded, text_hash)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   product_ids_json, citation_ids_json, action, handoff, handoff_reason, latency_ms, model_version, degraded, text_hash, resolved)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (turn.session_id, idx, now_iso(), redact(turn.text, salt), redact(reply.text, salt), reply.intent, reply.confidence,
                  int(reply.intent == "out_of_scope"), json.dumps(reply.top_k), json.dumps(reply.slots, ensure_ascii=False),
                  json.dumps([p.id for p in reply.products]), json.dumps([c.id for c in reply.citations]), reply.action,
-                 int(reply.handoff), reply.handoff_reason, reply.latency_ms, reply.model_version, int(reply.degraded), self._hash(turn.text)),
+                 int(reply.handoff), reply.handoff_reason, reply.latency_ms, reply.model_version, int(reply.degraded), self._hash(turn.text),
+                 int(turn.resolved)),
             )
             turn_id = int(cur.lastrowid)
             if reply.handoff_reason:
@@ -538,7 +541,7 @@ class Agent:
     def _faq(self, t: Turn, intent: str) -> Draft:
         ans = self.faq.answer(t.text, intent, t.pred.confidence)
         if ans.entry is not None and ans.confident:
-            chips = [a.title for a in ans.alternatives[:2]]
+            chips = [a.title for a in ans.alternatives[:1]] + ["Talk to a person"]
             return Draft(self.compose.faq(ans.entry.title, ans.entry.body), intent, t.pred.confidence,
                          citations=[Citation(ans.entry.id, ans.entry.title, ans.entry.body[:160])], suggestions=chips)
         t.state.pending = Pending("offer_human", "not_sure")

@@ -129,6 +129,12 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX review_status ON review_items(status);
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE turns ADD COLUMN resolved INTEGER NOT NULL DEFAULT 1
+        """,
+    ),
 ]
 
 

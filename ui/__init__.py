@@ -1,0 +1,1 @@
+"""Showing it: the Gradio chat widget, staff analytics and the handoff queue."""
