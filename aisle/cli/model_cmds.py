@@ -43,6 +43,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output folder (default: $AISLE_HOME/reports/clinc150)")
     p.add_argument("--epochs", type=int)
     p.set_defaults(handler=_exp_clinc)
+    p = esub.add_parser("feedback-loop", help="simulated distribution shift: N feedback→retrain rounds, with ablations")
+    p.add_argument("--data", default=str(DEFAULT_INTENTS))
+    p.add_argument("--out", help="output folder (default: $AISLE_HOME/reports/feedback-loop)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--per-round", type=int, default=48)
+    p.add_argument("--noise", type=float, default=0.1, help="share of wrong corrections")
+    p.add_argument("--epochs", type=int, default=3)
+    p.set_defaults(handler=_exp_feedback_loop)
 
     models = sub.add_parser("models", help="list or promote intent model versions")
     msub = models.add_subparsers(dest="what", required=True, metavar="ACTION")
@@ -134,4 +142,21 @@ def _exp_clinc(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else settings.reports_dir / "clinc150"
     result = clinc_benchmark(settings, out, epochs=args.epochs)
     print_json({k: result[k] for k in ("metrics", "training", "reference", "targets")})
+    return 0
+
+
+def _exp_feedback_loop(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.simulation import run
+
+    out = Path(args.out) if args.out else settings.reports_dir / "feedback-loop"
+    data = Path(args.data)
+    results = run(settings, data / "train.jsonl", data / "dev.jsonl", out, rounds=args.rounds, per_round=args.per_round, noise_rate=args.noise, epochs=args.epochs)
+    print(f"base: shifted {results['base']['shifted_accuracy']:.3f}, dev {results['base']['dev_accuracy']:.3f}")
+    for arm, rows in results["arms"].items():
+        last = rows[-1]
+        caught = sum(r["noise_caught"] for r in rows[-1:])
+        print(f"{arm:>16}: shifted {last['shifted_accuracy']:.3f}, dev {last['dev_accuracy']:.3f}, noise caught {caught}/{last['wrong_corrections_total']}, decisions {[r['decision'] for r in rows]}")
+    if "sabotage" in results:
+        print(f"sabotage: {results['sabotage']['decision']} ({results['sabotage']['reason']})")
+    print(f"results: {out / 'results.json'}")
     return 0

@@ -10,10 +10,10 @@ from aisle.settings import PACKAGE_DATA
 LABELS = ("greeting", "track_order", "cancel_order", "out_of_scope")
 
 
-def _pick(split: str, per_label: int) -> list[dict]:
+def _pick(split: str, per_label: int, labels: tuple[str, ...] = LABELS) -> list[dict]:
     rows = [json.loads(line) for line in (PACKAGE_DATA / "intents" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     out: list[dict] = []
-    for label in LABELS:
+    for label in labels:
         out += [{"text": r["text"], "intent": r["intent"]} for r in rows if r["intent"] == label][:per_label]
     return out
 
@@ -24,4 +24,16 @@ def tiny_intents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("tiny-intents")
     for split, n in (("train", 16), ("dev", 6)):
         (d / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _pick(split, n)), encoding="utf-8")
+    return d
+
+
+SHIFT_LABELS = ("greeting", "track_order", "cancel_order", "get_refund", "track_refund", "check_payment_methods", "delivery_period", "out_of_scope")
+
+
+@pytest.fixture(scope="session")
+def shift_intents(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 labels × 16 train / 6 dev: the labels the Hinglish shift confuses."""
+    d = tmp_path_factory.mktemp("shift-intents")
+    for split, n in (("train", 16), ("dev", 6)):
+        (d / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in _pick(split, n, SHIFT_LABELS)), encoding="utf-8")
     return d

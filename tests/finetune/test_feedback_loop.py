@@ -1,0 +1,98 @@
+"""The learning loop on small data: noise filter, shifted-slice gain, hot reload of promotions."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from aisle.settings import QualitySettings, Settings
+from finetune.feedback_loop import LoopConfig, feedback_example, holdout_split, merge_through_gate, per_example_weights, retrain
+from finetune.schema import Example, load_examples
+from finetune.simulation import hinglish
+
+
+def _base(tiny: Path) -> tuple[list[Example], list[Example]]:
+    return load_examples(tiny / "train.jsonl"), load_examples(tiny / "dev.jsonl")
+
+
+SHIFTED = ("track_order", "cancel_order", "get_refund", "track_refund", "check_payment_methods", "delivery_period")
+
+
+def _corrections(n_per: int, noise: float, seed: int = 1, labels: tuple[str, ...] = ("track_order", "cancel_order")) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    stream = [ex for ex in hinglish("train", n_per, 13) if ex.intent in labels]
+    for i, ex in enumerate(stream):
+        wrong = rng.random() < noise
+        label = rng.choice([lbl for lbl in labels if lbl != ex.intent]) if wrong else ex.intent
+        rows.append({"text": ex.text, "intent": label, "source": "feedback:test", "meta": {"session": f"s{i}", "wrong": wrong, "predicted": "out_of_scope"}})
+    return rows
+
+
+def test_noise_filter_catches_most_injected_wrong_corrections(settings, tiny_intents: Path) -> None:
+    base, dev = _base(tiny_intents)
+    rows = _corrections(30, noise=0.15)
+    wrong = {(r["text"], r["intent"]) for r in rows if r["meta"]["wrong"]}
+    right = {(r["text"], r["intent"]) for r in rows if not r["meta"]["wrong"]}
+    assert wrong
+    s = settings.model_copy(update={"quality": QualitySettings(noise_margin=0.2, noise_max_given_prob=0.3)})
+    train, info, _ = merge_through_gate(base, [feedback_example(r) for r in rows], dev, s, LoopConfig(), 13)
+    flagged = {(d["text"], d["label"]) for d in info["feedback_flagged_noise"]}
+    # wrong corrections that survived dedup/conflict checks are mostly caught; few right ones are lost
+    surviving_wrong = {w for w in wrong if w in {(ex.text, ex.intent) for ex in base + [feedback_example(r) for r in rows]}}
+    caught = len(flagged & surviving_wrong) + sum(1 for w in wrong if w not in {(e.text, e.intent) for e in train} and w not in flagged)
+    assert caught >= 0.7 * len(wrong)
+    assert len(flagged & right) <= 0.1 * len(right) + 1
+    assert not any((ex.text, ex.intent) in wrong for ex in train if ex.source.startswith("feedback"))
+
+
+def test_feedback_weights_and_holdout_are_deterministic() -> None:
+    rows = [feedback_example({"text": f"t{i}", "intent": "a", "meta": {"session": f"s{i}", "predicted": "b" if i % 2 else "a"}}) for i in range(200)]
+    a1, h1 = holdout_split(rows, 0.2)
+    a2, h2 = holdout_split(rows, 0.2)
+    assert [e.text for e in h1] == [e.text for e in h2] and 20 <= len(h1) <= 60
+    w = per_example_weights([Example("base", "a"), *rows[:2]], LoopConfig())
+    assert w[0] == 1.0 and w[2] > w[1] > 1.0  # hard (misrouted) feedback counts most
+
+
+def test_one_round_raises_shifted_accuracy_without_hurting_dev(settings: Settings, shift_intents: Path) -> None:
+    from finetune.classifier import IntentClassifier
+    from finetune.evaluate import evaluate_examples
+    from finetune.pipeline import train_router
+    from finetune.registry import ModelRegistry
+
+    cfg = settings.intents.model_copy(update={"epochs": 4, "weighting": "none"})
+    train_router(settings, shift_intents / "train.jsonl", shift_intents / "dev.jsonl", cfg=cfg, progress=False)
+    registry = ModelRegistry(settings.intent_models_dir)
+    before = registry.current()
+    shifted = [ex for ex in hinglish("test", 6, 13) if ex.intent in SHIFTED]
+    dev = load_examples(shift_intents / "dev.jsonl")
+    acc_before = evaluate_examples(IntentClassifier(before.path), shifted)["accuracy"]
+    report = retrain(settings, shift_intents / "train.jsonl", shift_intents / "dev.jsonl", _corrections(8, noise=0.0, labels=SHIFTED), LoopConfig(holdout_fraction=0.0, feedback_weighting=False), cfg, progress=False)
+    after = registry.current()
+    assert report["decision"] == "promoted" and after.name != before.name, report["gate"]
+    acc_after = evaluate_examples(IntentClassifier(after.path), shifted)["accuracy"]
+    assert acc_after > acc_before
+    assert report["candidate_metrics"]["dev"]["accuracy"] >= report["current_metrics"]["dev"]["accuracy"] - settings.intents.gate_tolerance
+    md = next(p for p in report["report_files"] if p.endswith(".md"))
+    assert "PROMOTED" in Path(md).read_text()
+
+
+def test_running_router_picks_up_promotions_and_rollbacks(settings: Settings, tiny_intents: Path) -> None:
+    from agent.router import Router
+    from finetune.pipeline import train_router
+    from finetune.registry import ModelRegistry
+
+    cfg = settings.intents.model_copy(update={"epochs": 1, "weighting": "none"})
+    train_router(settings, tiny_intents / "train.jsonl", tiny_intents / "dev.jsonl", cfg=cfg, progress=False)
+    router = Router(settings)
+    first = router.classifier().version
+    train_router(settings, tiny_intents / "train.jsonl", tiny_intents / "dev.jsonl", cfg=cfg.model_copy(update={"seed": 3}), promote=False, progress=False)
+    registry = ModelRegistry(settings.intent_models_dir)
+    second = next(v.name for v in registry.versions() if v.name != first)
+    registry.promote(second)
+    assert router.classifier().version == second  # no restart
+    registry.promote(first)
+    assert router.classifier().version == first
+    assert json.loads((registry.root / "promotions.jsonl").read_text().splitlines()[-1])["version"] == first
