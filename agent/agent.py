@@ -165,11 +165,13 @@ class Agent:
                 vocab = self._vocabulary()
                 s = slot_lib.extract(clean, vocab)
                 routed = self.router.route(slot_lib.routing_text(clean), product_words=bool(content_terms(s.query_text)) or not s.filters.is_empty())
-                turn = Turn(session_id, clean, state, s, routed.prediction, routed.degraded)
+                turn = Turn(session_id, clean, state, s, routed.prediction, routed.degraded or vocab is None)
                 try:
                     draft = self._decide(turn)
-                except StoreUnavailableError as exc:
-                    log.error("store unavailable while answering: %s", exc)
+                except InputError:
+                    raise
+                except AisleError as exc:  # a store or model that is down/missing: answer, never crash
+                    log.error("degraded turn (%s): %s", type(exc).__name__, exc)
                     turn.degraded = True
                     draft = Draft("Sorry, I can't reach part of our system right now. Please try again in a minute, or ask me to connect you with a colleague.",
                                   turn.pred.intent, turn.pred.confidence, understood=True)

@@ -212,14 +212,21 @@ class Database:
         cur = conn.cursor()
         try:
             yield cur
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            self._rollback(conn)  # SQLite may already have rolled back (e.g. SQLITE_FULL)
             raise StoreUnavailableError(f"could not save to {self.path}: {exc} (disk full or read-only?)") from exc
+        except BaseException:
+            self._rollback(conn)
+            raise
+
+    @staticmethod
+    def _rollback(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
         try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from statistics import median
 from typing import TYPE_CHECKING
 
-from aisle.errors import StoreUnavailableError
+from aisle.errors import InputError
 from aisle.text import tokenize
 from retrieval.schema import Product, ProductHit, SearchFilters
 from retrieval.vocab import COLOR_FAMILIES, COLOR_SYNONYMS, GENDER_SYNONYMS
@@ -132,10 +132,7 @@ class ProductDialog:
             try:
                 res = self.retriever.search_products(query, f, k=self.k * 4, parse=False)
                 hits, degraded = self._relevant(res.hits, query), degraded or res.degraded
-            except StoreUnavailableError:
-                raise
-            except Exception as exc:  # an empty query with no filters left, etc.
-                log.debug("search failed: %s", exc)
+            except InputError:  # an empty query with no filters left
                 hits = []
             if hits or not relax or not order:
                 break

@@ -30,7 +30,7 @@ import numpy as np
 
 from finetune.evaluate import evaluate_examples
 from finetune.pipeline import sample_weights
-from finetune.quality import run_gate
+from finetune.quality import knn_label_disagreement, run_gate
 from finetune.registry import GateDecision, ModelRegistry, compare
 from finetune.schema import Example, load_examples
 from finetune.train import train_intent_classifier
@@ -100,11 +100,15 @@ def merge_through_gate(base: list[Example], feedback: list[Example], dev: list[E
     gate = run_gate(base + feedback, dev, settings.quality, noise=True, seed=seed)
     kept_texts = {(ex.text, ex.intent) for ex in gate.train}
     flagged_feedback = {(f["text"], f["given"]) for f in gate.noise_flags if str(f.get("source", "")).startswith(FEEDBACK_PREFIX)}
+    fb_rows = [i for i, ex in enumerate(gate.train) if ex.source.startswith(FEEDBACK_PREFIX)]
+    knn = knn_label_disagreement([ex.text for ex in gate.train], [ex.intent for ex in gate.train], fb_rows)
+    flagged_feedback |= {(gate.train[i].text, gate.train[i].intent) for i in knn}
     train = gate.train
     if cfg.noise_filter and flagged_feedback:
         train = [ex for ex in train if not (ex.source.startswith(FEEDBACK_PREFIX) and (ex.text, ex.intent) in flagged_feedback)]
     fb_in_train = [ex for ex in train if ex.source.startswith(FEEDBACK_PREFIX)]
     info = {
+        "feedback_kept": sorted({(ex.text, ex.intent) for ex in fb_in_train}),
         "feedback_offered": len(feedback),
         "feedback_added": len(fb_in_train),
         "feedback_rejected_duplicate_or_conflict": sum(1 for ex in feedback if (ex.text, ex.intent) not in kept_texts),

@@ -93,16 +93,32 @@ def _dedupe(examples: list[Example], report: GateReport, split: str) -> list[Exa
 
 
 def _conflicts(train: list[Example], dev: list[Example], report: GateReport) -> tuple[list[Example], list[Example]]:
-    labels: dict[str, set[str]] = defaultdict(set)
+    """One text, several labels: keep a clear majority (≥ 2/3 of ≥ 2 copies), otherwise drop every copy."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
     for ex in [*train, *dev]:
-        labels[normalize_for_match(ex.text)].add(ex.intent)
-    bad = {t for t, ls in labels.items() if len(ls) > 1}
-    for t in sorted(bad)[:MAX_EXAMPLES]:
-        report.add("conflicting labels (all copies dropped)", {"text": t, "labels": sorted(labels[t])}, n=0)
-    if bad:
-        report.add("conflicting labels (all copies dropped)", n=sum(1 for ex in [*train, *dev] if normalize_for_match(ex.text) in bad))
-    keep = lambda exs: [ex for ex in exs if normalize_for_match(ex.text) not in bad]  # noqa: E731
-    return keep(train), keep(dev)
+        votes[normalize_for_match(ex.text)][ex.intent] += 1
+    keep_label: dict[str, str | None] = {}
+    for text, counts in votes.items():
+        if len(counts) < 2:
+            continue
+        label, n = counts.most_common(1)[0]
+        total = sum(counts.values())
+        majority = label if total >= 2 and n / total >= 2 / 3 and list(counts.values()).count(n) == 1 else None
+        keep_label[text] = majority
+        rule = "conflicting labels (minority copies dropped)" if majority else "conflicting labels (all copies dropped)"
+        report.add(rule, {"text": text, "labels": dict(counts)}, n=0)
+
+    def keep(exs: list[Example], split: str) -> list[Example]:
+        out = []
+        for ex in exs:
+            key = normalize_for_match(ex.text)
+            if key in keep_label and keep_label[key] != ex.intent:
+                report.add("conflicting labels (minority copies dropped)" if keep_label[key] else "conflicting labels (all copies dropped)")
+                continue
+            out.append(ex)
+        return out
+
+    return keep(train, "train"), keep(dev, "dev")
 
 
 def token_jaccard_max(queries: list[str], corpus: list[str], chunk: int = 512) -> np.ndarray:
@@ -183,6 +199,31 @@ def out_of_fold_probabilities(texts: list[str], labels: list[str], folds: int, s
         fold_classes = model.classes_
         probs[np.ix_(te, fold_classes)] = model.predict_proba(X[te])
     return probs, classes
+
+
+def knn_label_disagreement(texts: list[str], labels: list[str], candidates: list[int], k: int = 5, min_similarity: float = 0.5, min_share: float = 0.6) -> list[int]:
+    """Candidates whose close neighbours (char n-gram TF-IDF cosine ≥ ``min_similarity``) mostly carry
+    another label ("edited nearest neighbours"). Complements the out-of-fold model for small,
+    new-style slices such as fresh feedback, whose few rows never reach the OOF class thresholds."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not candidates:
+        return []
+    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(texts)
+    flagged = []
+    for i in candidates:
+        sims = (matrix @ matrix[i].T).toarray().ravel()
+        sims[i] = 0.0
+        nearest = [j for j in np.argsort(-sims)[:k] if sims[j] >= min_similarity]
+        if len(nearest) < 2:
+            continue
+        votes: Counter[str] = Counter()
+        for j in nearest:
+            votes[labels[j]] += float(sims[j])
+        top, weight = votes.most_common(1)[0]
+        if top != labels[i] and weight / sum(votes.values()) >= min_share:
+            flagged.append(i)
+    return flagged
 
 
 def flag_label_noise(probs: np.ndarray, classes: list[str], labels: list[str], margin: float, max_given: float) -> list[int]:

@@ -46,6 +46,7 @@ class SentenceEmbedder:
         self._model: Any = None
         self._device: str | None = None
         self._lock = threading.Lock()
+        self._encode_lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # --- loading -------------------------------------------------------------------------
@@ -105,13 +106,14 @@ class SentenceEmbedder:
             from retrieval.gpu import encode_bucketed
 
             return encode_bucketed(self._model, list(texts), self.settings.gpu_token_budget, progress=progress)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.settings.batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        with self._encode_lock:  # the fast tokenizer is not safe under concurrent use
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.settings.batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -121,10 +123,9 @@ class SentenceEmbedder:
             self._cache.move_to_end(text)
             return cached
         self.warm_up()
-        vec = np.asarray(
-            self._model.encode([text], batch_size=1, convert_to_numpy=True, normalize_embeddings=True)[0],
-            dtype=np.float32,
-        )
+        with self._encode_lock:
+            raw = self._model.encode([text], batch_size=1, convert_to_numpy=True, normalize_embeddings=True)[0]
+        vec = np.asarray(raw, dtype=np.float32)
         if self.settings.query_cache_size:
             self._cache[text] = vec
             if len(self._cache) > self.settings.query_cache_size:

@@ -149,11 +149,11 @@ class HybridRetriever:
         try:
             version, records = self._load_records(name)
             return version, records, False
-        except StoreUnavailableError:
+        except (StoreUnavailableError, NotFoundError):
             snap = self._load_snapshot(name)
             if snap is None:
                 raise
-            log.warning("Chroma unavailable; serving %s from the local snapshot (lexical search only)", name)
+            log.warning("Chroma unavailable or collection missing; serving %s from the local snapshot (lexical search only)", name)
             return snap[0], snap[1], True
 
     def catalog(self) -> CatalogIndex:
@@ -239,7 +239,7 @@ class HybridRetriever:
                     if pid not in excluded and pid in cat.row:
                         dense[pid] = s
                         dense_rank.append(pid)
-            except StoreUnavailableError:
+            except (StoreUnavailableError, NotFoundError):
                 if mode == "dense":
                     raise
                 log.warning("dense search unavailable; falling back to lexical only")
@@ -335,7 +335,7 @@ class HybridRetriever:
                 ids, sims, _ = self.store.query(self._faq_name, self.embedder.embed_query(query), min(20, len(idx.entries)), None)
                 dense = dict(zip(ids, sims))
                 dense_rank = list(ids)
-            except StoreUnavailableError:
+            except (StoreUnavailableError, NotFoundError):
                 if mode == "dense":
                     raise
         lexical_rank: list[str] = []

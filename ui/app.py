@@ -125,6 +125,14 @@ def build_app(agent: "Agent", title: str = "Aisle Store assistant") -> Any:
             agent.desk.close(int(handoff_id))
         return queue(), render.transcript(None)
 
+    def feedback_api(session_id: str, turn_id: int, rating: int, correction: str = "", comment: str = "") -> dict[str, Any]:
+        """Rate a reply over HTTP: rating +1/-1, optional intent correction and comment → the feedback id."""
+        try:
+            fid = agent.feedback(session_id, int(turn_id), int(rating), correction or None, comment or None)
+        except AisleError as exc:
+            return {"ok": False, "error": str(exc)}
+        return {"ok": True, "feedback_id": fid}
+
     def chat_api(message: str, session_id: str) -> dict[str, Any]:
         """Call the agent over HTTP: one message in a session → the reply (text, intent, products, citations, …)."""
         return reply_json(agent.respond(session_id or _new_session(), message or ""))
@@ -192,4 +200,5 @@ def build_app(agent: "Agent", title: str = "Aisle Store assistant") -> Any:
         demo.load(analytics, [window], [kpi, intents_plot, reasons_plot, unanswered], api_visibility="private")
         demo.load(queue, None, [queue_df], api_visibility="private")
         gr.api(chat_api, api_name="chat")
+        gr.api(feedback_api, api_name="feedback")
     return demo

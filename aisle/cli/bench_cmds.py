@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "turn": "agent turn latency p50/p95/p99 over a fixed script mix",
         "query": "Chroma filtered query latency vs collection size (synthetic vectors)",
         "intents": "router inference latency per message (fp32 vs dynamic int8)",
+        "load": "50 concurrent shoppers over HTTP on loopback: throughput, latency, errors, isolation",
         "all": "every benchmark with its default sizes",
     }
     for name, help_text in specs.items():
@@ -38,7 +39,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from aisle import benchmarks
 
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
-    names = ["embed", "ingest", "query", "intents", "turn"] if args.bench == "all" else [args.bench]
+    names = ["embed", "ingest", "query", "intents", "turn", "load"] if args.bench == "all" else [args.bench]
     for name in names:
         result = benchmarks.run(name, settings, Path(args.out), sizes=sizes, device=args.device, quick=args.quick)
         print_json(result)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aisle.cli._common import print_json, stack
+from aisle.settings import PACKAGE_DATA
 
 if TYPE_CHECKING:
     from aisle.settings import Settings
@@ -31,6 +32,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scripts", required=True, help='JSONL of {"id","turns":[{"user","expect":{…}}]}')
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_eval_conversations)
+    p = esub.add_parser("abuse", help="run the bad-input & abuse corpus (no crash, no leaks, sensible replies)")
+    p.add_argument("--corpus", default=str(PACKAGE_DATA / "abuse" / "corpus.jsonl"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_eval_abuse)
+
+
+def _eval_abuse(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from agent.abuse import run_corpus
+    from agent.scripts import isolated_agent
+
+    with tempfile.TemporaryDirectory(prefix="aisle-abuse-") as tmp:
+        result = run_corpus(isolated_agent(settings, Path(tmp)), Path(args.corpus))
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{result['passed']}/{result['n']} abuse cases handled ({result['pass_rate']:.1%})")
+        for cat, t in sorted(result["by_category"].items()):
+            print(f"  {cat:<18} {t['passed']}/{t['n']}")
+        for f in result["failures"][:20]:
+            print(f"  ✗ {f['id']}: {f['problem']}")
+    return 0 if result["passed"] == result["n"] else 1
 
 
 def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:

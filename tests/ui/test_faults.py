@@ -1,0 +1,110 @@
+"""kill -9 the server while turns and feedback are being written; restart; nothing acknowledged is lost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aisle.loadtest import call_chat
+from tests.ui.conftest import free_port
+
+
+def _serve(home: Path, port: int) -> subprocess.Popen:
+    aisle = str(Path(sys.executable).parent / "aisle")
+    env = {**os.environ, "AISLE_HOME": str(home)}
+    proc = subprocess.Popen([aisle, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    proc.kill()
+    pytest.fail("server did not start")
+
+
+def _feedback(client: httpx.Client, url: str, session: str, turn_id: int) -> int | None:
+    r = client.post(f"{url}/gradio_api/call/feedback", json={"data": [session, turn_id, -1, "", ""]})
+    event = r.json()["event_id"]
+    with client.stream("GET", f"{url}/gradio_api/call/feedback/{event}") as resp:
+        lines = list(resp.iter_lines())
+    import json
+
+    data = json.loads(next(line for line in lines if line.startswith("data:"))[5:])[0]
+    return data["feedback_id"] if data.get("ok") else None
+
+
+def test_kill_9_loses_no_acknowledged_record(store_settings, tmp_path: Path) -> None:
+    import sqlite3
+
+    home = tmp_path / "fault-home"
+    shutil.copytree(store_settings.home, home, symlinks=True, ignore=shutil.ignore_patterns("*.db-wal", "*.db-shm"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(home, port)
+    acked_turns: list[int] = []
+    acked_feedback: list[int] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(i: int) -> None:
+        session = f"fault-{i}"
+        with httpx.Client(timeout=30) as client:
+            n = 0
+            while not stop.is_set():
+                try:
+                    reply = call_chat(client, url, ["coffee mug", "how long does delivery take?", "hello there"][n % 3] + f" #{n}", session)
+                    with lock:
+                        acked_turns.append(reply["turn_id"])
+                    fid = _feedback(client, url, session, reply["turn_id"])
+                    if fid:
+                        with lock:
+                            acked_feedback.append(fid)
+                except Exception:
+                    return  # the server died mid-request: that request was never acknowledged
+                n += 1
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 60
+    while len(acked_turns) < 30 and time.time() < deadline:
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)  # while writes are in flight
+    proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acked_turns) >= 30
+
+    conn = sqlite3.connect(home / "aisle.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    turns = {r[0] for r in conn.execute("SELECT turn_id FROM turns")}
+    feedback = {r[0] for r in conn.execute("SELECT feedback_id FROM feedback")}
+    conn.close()
+    assert set(acked_turns) <= turns
+    assert set(acked_feedback) <= feedback
+
+    proc = _serve(home, port)  # restart: the conversation resumes from SQLite
+    try:
+        with httpx.Client(timeout=60) as client:
+            first = call_chat(client, url, "analog watch for men", "fault-resume")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        proc = _serve(home, port)
+        with httpx.Client(timeout=60) as client:
+            after = call_chat(client, url, "cheaper ones", "fault-resume")
+        assert after["products"] and max(p["price"] for p in after["products"]) < min(p["price"] for p in first["products"])
+    finally:
+        proc.kill()
