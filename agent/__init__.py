@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from agent.agent import Agent
     from agent.types import Citation, ProductCard, Reply
 
-__all__ = ["Agent", "Reply", "ProductCard", "Citation"]
+__all__ = ["Agent", "Citation", "ProductCard", "Reply"]
 
 
 def __getattr__(name: str) -> Any:

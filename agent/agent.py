@@ -16,12 +16,14 @@ HTTP API and external evaluations. Per turn:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +37,7 @@ from agent.privacy import pii_hash, redact
 from agent.product_qa import answer as answer_product_question
 from agent.product_qa import aspect_of
 from agent.recommend import GOES_WITH_RE, Recommender
-from agent.router import Router
-from agent.router import TIE_BREAK_BELOW, KeywordRouter
+from agent.router import TIE_BREAK_BELOW, KeywordRouter, Router
 from agent.search import ProductDialog, catalog_terms, content_terms, is_refinement, mentioned_product
 from agent.session import Pending, SessionState, SessionStore, now_iso
 from agent.types import Citation, ProductCard, Reply
@@ -249,13 +250,9 @@ class Agent:
         if not rows or rows[0]["text_hash"] != self._hash(text):
             return None
         r = rows[0]
-        from datetime import datetime
-
         age = (datetime.fromisoformat(now_iso()) - datetime.fromisoformat(r["created_at"])).total_seconds()
         if age > DUPLICATE_WINDOW_S:
             return None
-        import json
-
         return Reply(text=r["reply_text"], intent=r["intent"], confidence=r["confidence"], turn_id=r["turn_id"], session_id=session_id,
                      action=r["action"], handoff=bool(r["handoff"]), handoff_reason=r["handoff_reason"],
                      products=[ProductCard.from_product(p, "shown before") for p in self._products_by_id(json.loads(r["product_ids_json"]))])
@@ -297,8 +294,6 @@ class Agent:
         return reply
 
     def _persist(self, turn: Turn, reply: Reply) -> int:
-        import json
-
         salt = self.settings.agent.pii_salt
         with self.db.transaction() as cur:
             SessionStore.save(cur, turn.session_id, turn.state)
@@ -579,11 +574,9 @@ class Agent:
 
     # --- orders ------------------------------------------------------------------------------------
     def _returnable(self, order: Any) -> bool:
-        from datetime import datetime, timezone
-
         if order.status not in self.settings.agent.returnable_statuses or not order.delivered_at or order.return_status:
             return False
-        age = (datetime.now(timezone.utc) - datetime.fromisoformat(order.delivered_at)).days
+        age = (datetime.now(UTC) - datetime.fromisoformat(order.delivered_at)).days
         return age <= self.settings.agent.return_window_days
 
     def _order_flow(self, t: Turn, intent: str) -> Draft:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent.db import Database
@@ -49,7 +49,7 @@ def compute(db: Database, window: str = "last 7 days", low_confidence: float = 0
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}; choose one of {list(WINDOWS)}")
     span = WINDOWS[window]
-    since = ((now or datetime.now(timezone.utc)) - span).isoformat() if span else ""
+    since = ((now or datetime.now(UTC)) - span).isoformat() if span else ""
     turns = db.query(
         "SELECT session_id, intent, confidence, latency_ms, handoff, handoff_reason, resolved, user_text, action FROM turns WHERE created_at >= ?",
         (since,),

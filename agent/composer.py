@@ -156,7 +156,7 @@ class TemplateComposer:
         if order_id and not email:
             return f"Thanks. To {what}, please also give me the e-mail address used for order {order_id}."
         if email and not order_id:
-            return f"Thanks. Which order is it? Please give me the order number (it looks like ORD-10234)."
+            return "Thanks. Which order is it? Please give me the order number (it looks like ORD-10234)."
         return f"I can {what}. For your security, please give me the order number (like ORD-10234) and the e-mail address used for the order."
 
     def verification_failed(self, attempts_left: int) -> str:
@@ -263,7 +263,7 @@ class LangChainComposer:
     @staticmethod
     def grounded(candidate: str, draft: str) -> bool:
         """Every number, order id and e-mail in ``candidate`` must appear in the draft."""
-        norm = lambda s: re.sub(r"(?<=\d),(?=\d)", "", s)  # noqa: E731
+        norm = lambda s: re.sub(r"(?<=\d),(?=\d)", "", s)
         source = norm(draft)
         for token in re.findall(r"ORD-\d+|[\w.+-]+@[\w.-]+|\d+(?:\.\d+)?", norm(candidate)):
             if token not in source:

@@ -10,7 +10,7 @@ exists: pending and processing (cancellable), shipped (in transit), delivered re
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,7 @@ def build_demo_orders(settings: Settings, seed: int = 7, customers: int = 40, ou
     """Generate orders over the ingested catalog and load them into the order store."""
     from retrieval.factory import build_stack
 
-    anchor = anchor or datetime.now(timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
+    anchor = anchor or datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     catalog = build_stack(settings).retriever.catalog()
     pool = sorted((p.id, p.title, p.price) for p in catalog.records if p.price)
     raw = build_orders(pool, seed, customers, anchor)

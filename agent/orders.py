@@ -11,7 +11,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,7 @@ def _parse_date(value: Any, field_name: str) -> str | None:
     except ValueError:
         raise ValueError(f"{field_name} is not an ISO date: {str(value)[:30]!r}") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt.isoformat(timespec="seconds")
 
 
@@ -223,7 +223,7 @@ class OrderStore:
         return ActionResult(True, "cancel_order", "cancel_done", self.get(order_id))
 
     def start_return(self, order_id: str, session_id: str | None = None, now: datetime | None = None) -> ActionResult:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         window = self.settings.agent.return_window_days
         with self.db.transaction() as cur:
             row = cur.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()

@@ -46,10 +46,7 @@ COMPLEMENTS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
 
 # words that ask *for* a recommendation rather than say what to recommend
 REQUEST_WORDS = set(
-    """recommend recommendation recommendations suggest suggestion suggestions similar else alternative alternatives
-    like good best nice popular trending pick picks choose decide should would could get buy idea ideas advice option
-    options something anything what which you your me my top favourite favorite go goes well with match matches this that
-    these those one ones it them people usually""".split()
+    ["recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions", "similar", "else", "alternative", "alternatives", "like", "good", "best", "nice", "popular", "trending", "pick", "picks", "choose", "decide", "should", "would", "could", "get", "buy", "idea", "ideas", "advice", "option", "options", "something", "anything", "what", "which", "you", "your", "me", "my", "top", "favourite", "favorite", "go", "goes", "well", "with", "match", "matches", "this", "that", "these", "those", "one", "ones", "it", "them", "people", "usually"]
 )
 
 

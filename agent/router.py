@@ -118,7 +118,7 @@ class Router:
         if self._clf is None or target != self._loaded_from:
             with self._lock:
                 if self._clf is None or target != self._loaded_from:
-                    clf = IntentClassifier(target, top_k=self.settings.intents.top_k, alternatives=TIE_BREAK_CANDIDATES)
+                    clf = IntentClassifier(target, top_k=self.settings.intents.top_k, alternatives=TIE_BREAK_CANDIDATES, quantize=self.settings.intents.quantize)
                     clf.warm_up()
                     if self._loaded_from is not None:
                         log.info("intent model changed: %s → %s", self._loaded_from.name, target.name)

@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ def _env(device: str) -> dict[str, Any]:
     import torch
 
     info: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "cpu_threads": torch.get_num_threads(),
@@ -234,11 +234,11 @@ def bench_query(settings: Settings, sizes: list[int] | None, device: str, quick:
 def bench_intents(settings: Settings, sizes: list[int] | None, device: str, quick: bool) -> dict[str, Any]:
     import torch
 
+    from aisle.settings import PACKAGE_DATA
     from finetune.classifier import IntentClassifier
     from finetune.evaluate import evaluate_examples
     from finetune.registry import ModelRegistry
     from finetune.schema import load_examples
-    from aisle.settings import PACKAGE_DATA
 
     path = ModelRegistry(settings.intent_models_dir).current_path()
     dev = load_examples(PACKAGE_DATA / "intents" / "dev.jsonl")[: (200 if quick else 800)]
@@ -323,7 +323,7 @@ def bench_turn(settings: Settings, sizes: list[int] | None, device: str, quick: 
             agent.warm_up()
             for text in SCRIPT_MIX:  # warm-up pass
                 agent.respond("warmup", text)
-            lat, wall = [], []
+            wall: list[float] = []
             for i in range(sessions):
                 sid = f"bench-{uuid.uuid4().hex[:6]}-{i}"
                 for text in SCRIPT_MIX:

@@ -74,6 +74,7 @@ class RetrievalSettings(_Section):
     top_k: int = Field(10, ge=1, le=200)
     max_query_chars: int = Field(1000, ge=10)
     faq_min_score: float = Field(0.35, description="dense cosine below which an FAQ match is 'not sure'")
+    exact_search_max_rows: int = Field(50000, ge=0, description="filters matching at most this many products are scored exactly in memory (0: always Chroma)")
 
 
 class QualitySettings(_Section):
@@ -104,6 +105,7 @@ class IntentSettings(_Section):
     weight_clip_min: float = Field(0.2, gt=0)
     weight_clip_max: float = Field(5.0, gt=0)
     device: Device = Device.AUTO
+    quantize: bool = Field(False, description="serve the router with dynamic int8 linear layers on CPU (2x faster, see README)")
     oos_label: str = "out_of_scope"
     top_k: int = Field(3, ge=1)
     gate_tolerance: float = Field(0.01, ge=0, le=1, description="allowed drop on any gated metric (retrains vary by ~0.5 point)")

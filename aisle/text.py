@@ -17,9 +17,7 @@ _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|[^\W\d_]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 STOPWORDS = frozenset(
-    """a an and are as at be by can could do does for from have i in is it its me my of on or our
-    please show some that the this to was what with you your want need looking find get any
-    would like im i'm give tell let us which there""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "by", "can", "could", "do", "does", "for", "from", "have", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "please", "show", "some", "that", "the", "this", "to", "was", "what", "with", "you", "your", "want", "need", "looking", "find", "get", "any", "would", "like", "im", "i'm", "give", "tell", "let", "us", "which", "there"]
 )
 
 

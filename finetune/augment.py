@@ -95,7 +95,7 @@ def price_phrase(rng: random.Random, prices: list[float]) -> str:
     p = rng.choice(prices) if prices else 999.0
     p = max(100, int(round(p, -2)))
     hi = p * rng.choice([2, 3])
-    k = lambda v: f"{v / 1000:g}k" if v >= 1000 and v % 500 == 0 else f"{v}"  # noqa: E731
+    k = lambda v: f"{v / 1000:g}k" if v >= 1000 and v % 500 == 0 else f"{v}"
     return rng.choice(
         [
             f"under {p}", f"below ₹{p}", f"less than {p} rupees", f"between {k(p)} and {k(hi)}", f"₹{k(p)}-{k(hi)}",

@@ -71,7 +71,7 @@ def intent_metrics(gold: Sequence[str], pred: Sequence[str], confidence: np.ndar
     gold_oos, pred_oos = ~in_scope, pred_a == oos_label
     labels = sorted(set(gold_a))
     return {
-        "n": int(len(gold_a)),
+        "n": len(gold_a),
         "accuracy": round(float(correct.mean()), 4) if len(gold_a) else 0.0,
         "macro_f1": round(float(f1_score(gold_a, pred_a, labels=labels, average="macro", zero_division=0)), 4) if len(gold_a) else 0.0,
         "in_scope_accuracy": round(float(correct[in_scope].mean()), 4) if in_scope.any() else None,

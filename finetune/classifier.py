@@ -31,11 +31,12 @@ class IntentPrediction:
 class IntentClassifier:
     """A router loaded from a model directory (lazily, once; thread-safe)."""
 
-    def __init__(self, model_dir: Path, device: str = "cpu", top_k: int = 3, alternatives: int = 0) -> None:
+    def __init__(self, model_dir: Path, device: str = "cpu", top_k: int = 3, alternatives: int = 0, quantize: bool = False) -> None:
         self.model_dir = Path(model_dir)
         self.device = device
         self.k = top_k
         self.n_alternatives = alternatives
+        self.quantize = quantize
         self._model: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -88,6 +89,10 @@ class IntentClassifier:
                     f"({len(id2label)} vs {len(self.labels)}); the directory is inconsistent, retrain it"
                 )
             model.to(self.device).eval()
+            if self.quantize and self.device == "cpu":
+                import torch
+
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             self._tokenizer, self._model = tok, model
 
     def logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

@@ -28,7 +28,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,7 +130,7 @@ def build_intent_dataset(settings: Settings, out: Path, facts: CatalogFacts, see
     write_jsonl(out / "dev.jsonl", (ex.to_dict() for ex in gate.dev))
     write_jsonl(out / "label_noise_review.jsonl", gate.noise_flags)
     manifest = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": seed,
         "sources_dir": str(settings.sources_dir),
         "train": {"n": len(gate.train), "sha256": data_hash(gate.train), "labels": dict(sorted(Counter(e.intent for e in gate.train).items()))},

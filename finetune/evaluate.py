@@ -29,6 +29,6 @@ def evaluate_examples(classifier: IntentClassifier, examples: list[Example], oos
 
 def evaluate_file(settings: Settings, data: Path, model_dir: Path | None = None) -> dict[str, Any]:
     model_dir = model_dir or ModelRegistry(settings.intent_models_dir).current_path()
-    clf = IntentClassifier(model_dir, top_k=settings.intents.top_k)
+    clf = IntentClassifier(model_dir, top_k=settings.intents.top_k, quantize=settings.intents.quantize)
     examples = load_examples(data, strict_fields=False)
     return {**evaluate_examples(clf, examples, settings.intents.oos_label), "model": str(model_dir)}

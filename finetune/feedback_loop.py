@@ -22,7 +22,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,7 @@ def feedback_example(row: dict[str, Any]) -> Example:
 
 def per_example_weights(train: list[Example], cfg: LoopConfig, now: datetime | None = None) -> np.ndarray:
     """Feedback up-weighted by recency and hardness; base data weight 1."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     w = np.ones(len(train))
     if not cfg.feedback_weighting:
         return w
@@ -162,7 +162,7 @@ def retrain(
     cand_dev = evaluate_examples(candidate, gate.dev, icfg.oos_label)
     cand_fb = evaluate_examples(candidate, fb_held, icfg.oos_label) if fb_held else {}
     report: dict[str, Any] = {
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "candidate": out.name,
         "current": cur.name if cur else None,
         "data": {**info, "feedback_held_back": len(fb_held), "train_examples": len(train), "dev_examples": len(gate.dev)},

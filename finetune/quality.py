@@ -108,7 +108,7 @@ def _conflicts(train: list[Example], dev: list[Example], report: GateReport) -> 
         rule = "conflicting labels (minority copies dropped)" if majority else "conflicting labels (all copies dropped)"
         report.add(rule, {"text": text, "labels": dict(counts)}, n=0)
 
-    def keep(exs: list[Example], split: str) -> list[Example]:
+    def keep(exs: list[Example]) -> list[Example]:
         out = []
         for ex in exs:
             key = normalize_for_match(ex.text)
@@ -118,7 +118,7 @@ def _conflicts(train: list[Example], dev: list[Example], report: GateReport) -> 
             out.append(ex)
         return out
 
-    return keep(train, "train"), keep(dev, "dev")
+    return keep(train), keep(dev)
 
 
 def token_jaccard_max(queries: list[str], corpus: list[str], chunk: int = 512) -> np.ndarray:

@@ -19,7 +19,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,7 @@ class ModelRegistry:
 
     def new_version_dir(self) -> Path:
         numbers = [int(m.group(1)) for v in self.versions() if (m := VERSION_RE.match(v.name))]
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root / f"v{(max(numbers) + 1) if numbers else 1:04d}-{stamp}"
 
@@ -131,7 +131,7 @@ class ModelRegistry:
 
     def log(self, event: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **event}
+        event = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **event}
         with open(self.root / "promotions.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(event) + "\n")
 

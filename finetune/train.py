@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,7 +224,7 @@ def train_intent_classifier(
     tokenizer.save_pretrained(str(out_dir))
     manifest = {
         "kind": "aisle-intent-router",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "labels": labels,
         "oos_label": oos,
         "temperature": round(temperature, 5),

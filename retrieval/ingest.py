@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +125,7 @@ def ingest_products(
 
 def save_report(report: IngestReport, settings: Settings) -> Path | None:
     """Write the report as JSON under ``AISLE_HOME/reports``; a write failure is logged, not fatal."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = settings.reports_dir / f"ingest-{report.kind}-{stamp}.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

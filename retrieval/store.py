@@ -184,8 +184,16 @@ class ChromaStore:
             col.modify(metadata=meta)
 
     def version(self, name: str) -> str:
+        """The collection's ``aisle_version`` as stored now (fetched fresh: another process may have ingested)."""
+        from retrieval.embeddings import chroma_embedding_function
+
         with self._guard(f"reading {name!r} metadata"):
-            col = self.client.get_collection(name, embedding_function=self.collection(name)._embedding_function)
+            try:
+                col = self.client.get_collection(name, embedding_function=chroma_embedding_function(self.embedder))
+            except Exception as exc:
+                if "does not exist" in str(exc) or "not found" in str(exc).lower():
+                    raise NotFoundError(f"collection {name!r} not found in {self.describe()}: run `aisle ingest products`") from exc
+                raise
         return str((col.metadata or {}).get("aisle_version", ""))
 
     # --- reads ---------------------------------------------------------------------------------

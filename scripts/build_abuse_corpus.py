@@ -77,6 +77,5 @@ for t in ["sandals under -500", "watches under 99999999999999999999", "shoes bet
     add("prices", text=t)
 OUT.parent.mkdir(parents=True, exist_ok=True)
 with open(OUT, "w", encoding="utf-8") as fh:
-    for c in C:
-        fh.write(json.dumps(c, ensure_ascii=False) + "\n")
+    fh.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in C)
 print(len(C), "cases")

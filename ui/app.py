@@ -8,6 +8,7 @@
 * **Analytics**: deflection, handoffs, intents, low confidence, thumbs, latency, unanswered
   questions over a chosen window, from the SQLite log.
 * **Handoff queue**: open handoffs with their redacted transcripts.
+* **Review**: the learning loop's review queue (accept / relabel / reject feedback candidates).
 * **HTTP API**: ``/chat`` (message, session_id) → the reply as JSON, for other systems.
 """
 
@@ -133,6 +134,25 @@ def build_app(agent: "Agent", title: str = "Aisle Store assistant") -> Any:
             return {"ok": False, "error": str(exc)}
         return {"ok": True, "feedback_id": fid}
 
+    def review_items() -> Any:
+        from agent.learning import candidates, collect
+
+        collect(agent.db, agent.settings.agent.pii_salt)
+        rows = [{"id": c.item_id, "reason": c.reason, "message (redacted)": c.text, "served as": c.predicted, "suggested": c.label or ""}
+                for c in candidates(agent.db, "pending")]
+        return pd.DataFrame(rows, columns=["id", "reason", "message (redacted)", "served as", "suggested"])
+
+    def decide(item_id: float | None, label: str | None, decision: str) -> Any:
+        from agent.learning import review
+
+        if item_id is None:
+            return gr.update(value="Pick an item id first.", visible=True), review_items()
+        try:
+            c = review(agent.db, int(item_id), decision, label or None, intents)
+        except AisleError as exc:
+            return gr.update(value=f"Not saved: {exc}", visible=True), review_items()
+        return gr.update(value=f"#{c.item_id}: {c.status}" + (f" as {c.label}" if c.label else ""), visible=True), review_items()
+
     def chat_api(message: str, session_id: str) -> dict[str, Any]:
         """Call the agent over HTTP: one message in a session → the reply (text, intent, products, citations, …)."""
         return reply_json(agent.respond(session_id or _new_session(), message or ""))
@@ -181,6 +201,18 @@ def build_app(agent: "Agent", title: str = "Aisle Store assistant") -> Any:
                 close_btn = gr.Button("Mark handled")
                 reload_btn = gr.Button("Reload queue")
             transcript_html = gr.HTML(render.transcript(None))
+        with gr.Tab("Review", id="review"):
+            gr.Markdown("Feedback waiting for review (👎 on confident answers, messages before a handoff). Accepted items are used by `aisle retrain`.")
+            review_df = gr.Dataframe(label="Pending", interactive=False)
+            with gr.Row():
+                item = gr.Number(label="Item id", precision=0)
+                item_label = gr.Dropdown(choices=intents, label="Label (for accept / relabel)")
+            with gr.Row():
+                accept_btn = gr.Button("Accept", variant="primary")
+                relabel_btn = gr.Button("Relabel")
+                reject_btn = gr.Button("Reject", variant="stop")
+                reload_review = gr.Button("Collect & reload")
+            review_note = gr.Markdown(visible=False)
 
         outputs = [chatbot, box, session, turn_ids, cards, cites, banner, *chips]
         inputs = [box, chatbot, session, turn_ids]
@@ -199,6 +231,9 @@ def build_app(agent: "Agent", title: str = "Aisle Store assistant") -> Any:
         demo.load(lambda: _new_session(), None, [session], api_visibility="private")
         demo.load(analytics, [window], [kpi, intents_plot, reasons_plot, unanswered], api_visibility="private")
         demo.load(queue, None, [queue_df], api_visibility="private")
+        reload_review.click(review_items, None, [review_df], api_visibility="private")
+        for btn, decision in ((accept_btn, "accept"), (relabel_btn, "relabel"), (reject_btn, "reject")):
+            btn.click(lambda i, lbl, d=decision: decide(i, lbl, d), [item, item_label], [review_note, review_df], api_visibility="private")
         gr.api(chat_api, api_name="chat")
         gr.api(feedback_api, api_name="feedback")
     return demo

@@ -95,6 +95,5 @@ def write_demo_catalog(path: Path) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = demo_products()
     with open(path, "w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     return len(rows)

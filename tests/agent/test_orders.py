@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from agent.demo import build_orders
 from agent.orders import OrderStore, validate_order
 from aisle.errors import DataError, NotFoundError
 
-NOW = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
 def _order(oid: str, status: str, delivered_days_ago: int | None = None) -> dict:
@@ -77,7 +77,7 @@ def test_ingest_rejects_bad_rows_with_file_and_line(settings, tmp_path: Path) ->
 def test_demo_orders_are_deterministic_and_catalog_independent() -> None:
     small = build_orders([("A", "a", 100.0), ("B", "b", 200.0)], 7, 10, NOW)
     large = build_orders([(str(i), "x", float(i + 1)) for i in range(300)], 7, 10, NOW)
-    key = lambda orders: [(o["order_id"], o["email"], o["status"], o["placed_at"]) for o in orders]  # noqa: E731
+    key = lambda orders: [(o["order_id"], o["email"], o["status"], o["placed_at"]) for o in orders]
     assert key(small) == key(large) == key(build_orders([("A", "a", 100.0), ("B", "b", 200.0)], 7, 10, NOW))
     assert {o["status"] for o in small} >= {"pending", "processing", "shipped", "delivered", "cancelled"}
     assert all(validate_order(o) for o in small)

@@ -67,7 +67,6 @@ def test_one_round_raises_shifted_accuracy_without_hurting_dev(settings: Setting
     registry = ModelRegistry(settings.intent_models_dir)
     before = registry.current()
     shifted = [ex for ex in hinglish("test", 6, 13) if ex.intent in SHIFTED]
-    dev = load_examples(shift_intents / "dev.jsonl")
     acc_before = evaluate_examples(IntentClassifier(before.path), shifted)["accuracy"]
     report = retrain(settings, shift_intents / "train.jsonl", shift_intents / "dev.jsonl", _corrections(8, noise=0.0, labels=SHIFTED), LoopConfig(holdout_fraction=0.0, feedback_weighting=False), cfg, progress=False)
     after = registry.current()

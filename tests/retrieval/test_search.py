@@ -120,3 +120,17 @@ def test_langchain_retriever(demo_stack) -> None:
     assert docs and all(d.metadata["price"] <= 1000 for d in docs)
     faq = AisleRetriever(retriever=demo_stack.retriever, kind="faq", k=1).invoke("forgot my password")
     assert faq[0].metadata["id"] == "password-reset"
+
+
+def test_exact_filtered_search_matches_chroma(demo_stack) -> None:
+    """The planner's in-memory exact path and Chroma's filtered search agree (HNSW is exact at this size)."""
+    from retrieval.retriever import HybridRetriever
+
+    s = demo_stack.store.settings
+    chroma_only = HybridRetriever(s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
+                                  demo_stack.store, demo_stack.embedder)
+    assert demo_stack.retriever.catalog().vectors is not None
+    for query in ["sandals under 1000", "black leather for men", "kids shoes in red", "cotton shirt between 500 and 1500"]:
+        planned = [h.product.id for h in demo_stack.retriever.search_products(query, k=5, mode="dense").hits]
+        chroma = [h.product.id for h in chroma_only.search_products(query, k=5, mode="dense").hits]
+        assert planned == chroma, query

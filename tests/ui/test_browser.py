@@ -86,7 +86,7 @@ def test_search_rate_and_see_it_in_analytics(page, server: Server) -> None:
 
 def test_double_click_send_stores_one_turn(page, server: Server) -> None:
     text = "steel water bottle under 800"
-    count = lambda: server.agent.db.query("SELECT COUNT(*) AS n FROM turns WHERE user_text = ?", (text,))[0]["n"]  # noqa: E731
+    count = lambda: server.agent.db.query("SELECT COUNT(*) AS n FROM turns WHERE user_text = ?", (text,))[0]["n"]
     before = count()
     send(page, text, double=True)
     page.wait_for_selector("#aisle-cards .aisle-card")
