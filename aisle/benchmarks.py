@@ -97,6 +97,11 @@ def recombined_catalog(settings: Settings, n: int, seed: int = 7) -> list[dict[s
     return rows
 
 
+def _embedding(settings: Settings, **changes: Any) -> Any:
+    """A validated copy of the embedding settings (``model_copy`` alone would keep plain strings in enum fields)."""
+    return type(settings.embedding).model_validate({**settings.embedding.model_dump(), **changes})
+
+
 # --- embed --------------------------------------------------------------------------------------
 def bench_embed(settings: Settings, sizes: list[int] | None, device: str, quick: bool) -> dict[str, Any]:
     from aisle.models import pick_device
@@ -107,7 +112,7 @@ def bench_embed(settings: Settings, sizes: list[int] | None, device: str, quick:
     dev = pick_device(device)
     n = (sizes or [300 if quick else 2000])[0]
     texts = [Product.from_dict(r).embedding_text() for r in recombined_catalog(settings, n)]
-    emb = SentenceEmbedder(settings.embedding.model_copy(update={"device": dev, "precision": "fp32"}))
+    emb = SentenceEmbedder(_embedding(settings, device=dev, precision="fp32"))
     emb.warm_up()
     model = emb._model
     model.encode(texts[:64])  # warm-up
@@ -124,7 +129,7 @@ def bench_embed(settings: Settings, sizes: list[int] | None, device: str, quick:
     timed("aisle embed_documents", lambda: emb.embed_documents(texts))
     timed("aisle bucketed encoder", lambda: encode_bucketed(model, texts, settings.embedding.gpu_token_budget if dev == "cuda" else 4096))
     if dev == "cuda":
-        half = SentenceEmbedder(settings.embedding.model_copy(update={"device": "cuda", "precision": "bf16"}))
+        half = SentenceEmbedder(_embedding(settings, device="cuda", precision="bf16"))
         half.warm_up()
         timed("aisle bucketed encoder, bf16", lambda: half.embed_documents(texts))
     base = rows["sentence-transformers encode (default args)"]["texts_per_s"]
@@ -147,7 +152,7 @@ def bench_ingest(settings: Settings, sizes: list[int] | None, device: str, quick
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix="aisle-bench-"))
         try:
-            s = settings.with_home(tmp).model_copy(update={"embedding": settings.embedding.model_copy(update={"device": dev})})
+            s = settings.with_home(tmp).model_copy(update={"embedding": _embedding(settings, device=dev)})
             s.ensure_dirs()
             catalog = tmp / "catalog.jsonl"
             write_jsonl(catalog, recombined_catalog(settings, n))

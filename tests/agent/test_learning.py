@@ -46,4 +46,6 @@ def test_handoff_after_misroute_becomes_a_review_item(store_agent) -> None:
     collect(db, salt)
     session = pii_hash(s, salt)
     mine = [c for c in candidates(db, "pending") if c.reason == "handoff_after_misroute" and c.provenance["session"] == session]
-    assert sorted(c.text for c in mine) == ["what is the capital of peru", "what's the weather in paris"]
+    # every misunderstood turn that led to the handoff is queued once, with this session's provenance
+    texts = [c.text for c in mine]
+    assert {"what is the capital of peru", "what's the weather in paris"} <= set(texts) and len(texts) == len(set(texts))
