@@ -42,6 +42,7 @@ from agent.search import ProductDialog, catalog_terms, content_terms, is_refinem
 from agent.session import Pending, SessionState, SessionStore, now_iso
 from agent.types import Citation, ProductCard, Reply
 from aisle.errors import AisleError, InputError, NotFoundError, StoreUnavailableError
+from aisle.text import tokenize
 from finetune.classifier import IntentPrediction
 
 if TYPE_CHECKING:
@@ -450,15 +451,19 @@ class Agent:
         return None
 
     def _names_catalog_items(self, query_text: str) -> bool:
+        return bool(self._catalog_words(query_text))
+
+    def _catalog_words(self, query_text: str) -> set[str]:
+        """The words of the message that name a kind of item the store sells ("kurta", "watch")."""
         terms = content_terms(query_text)
         if not terms:
-            return False
+            return set()
         if self._catalog_terms is None:
             try:
                 self._catalog_terms = catalog_terms(self.stack.retriever.catalog().vocabulary.categories)
             except AisleError:
-                return False
-        return bool(terms & self._catalog_terms)
+                return set()
+        return terms & self._catalog_terms
 
     # --- handlers --------------------------------------------------------------------------------
     def _cards(self, items: list[tuple[Product, str]]) -> list[ProductCard]:
@@ -495,16 +500,21 @@ class Agent:
         named = mentioned_product(t.text, shown) if shown else None
         if named is not None:
             return named
+        kinds = self._catalog_words(s.query_text)
+
+        def fits(p: Product) -> bool:  # "the fabric of the kurta" is not about the speaker in focus
+            return not kinds or bool(kinds & set(tokenize(f"{p.title} {p.category}")))
+
         if st.focus:
             focus = self._products_by_id([st.focus])
-            if focus:
+            if focus and fits(focus[0]):
                 return focus[0]
         terms = content_terms(s.query_text)
-        if terms and len(terms) >= 2:
+        if kinds or len(terms) >= 2:
             res = self.products.search(s.query_text, s.filters.__class__(), relax=False)
             if res.hits:
                 return res.hits[0][0]
-        return shown[0] if shown else None
+        return shown[0] if shown and fits(shown[0]) else None
 
     def _product_question(self, t: Turn) -> Draft:
         product = self._target_product(t)

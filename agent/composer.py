@@ -107,9 +107,9 @@ class TemplateComposer:
         return f"{i}. {display_title(p.title)} — {money(p.price, p.currency)}" + (f" ({attrs})" if attrs else "")
 
     def products(self, products: list[Product], query: str, constraints: list[str], relaxed: list[str], note: str | None = None, paged: bool = False) -> str:
-        from agent.search import core_query
+        from agent.search import headline
 
-        what = core_query(query.strip()) if query.strip() else "items"
+        what = headline(query.strip()) if query.strip() else "items"
         cons = f" ({', '.join(constraints)})" if constraints else ""
         if not products:
             if note == "no_more":
@@ -120,6 +120,8 @@ class TemplateComposer:
                 return "Those are already the most expensive matching items I have."
             return f"I couldn't find anything for \"{what}\"{cons}. Could you describe it differently?"
         head = f"More {what}{cons}:" if paged else f"Here's what I found for \"{what}\"{cons}:"
+        if note == "same_budget":
+            head = f"Nothing is cheaper than what I showed, but here are other {what} in the same budget{cons}:"
         if relaxed:
             dropped = " and ".join(f"\"{r}\"" for r in relaxed)
             head = f"Nothing matched everything you asked for, so I dropped {dropped}. " + head

@@ -67,6 +67,11 @@ def find_variants(retriever: HybridRetriever, product: Product, filters: SearchF
     ][:3]
 
 
+# how the "listing doesn't say …" reply names an aspect ("whether it is waterproof", not "its waterproof")
+ASPECT_TOPICS = {"waterproof": "whether it is waterproof", "warranty": "anything about a warranty", "care": "how to care for it",
+                 "material": "what it is made of", "dimensions": "its dimensions", "audience": "who it is meant for", "occasion": "what occasion it suits"}
+
+
 def answer(question: str, product: Product, retriever: HybridRetriever, asked: SearchFilters) -> ProductAnswer:
     """A grounded answer about ``product`` (``asked`` carries colours/sizes named in the question)."""
     from agent.composer import display_title
@@ -83,7 +88,9 @@ def answer(question: str, product: Product, retriever: HybridRetriever, asked: S
         if variants:
             v = variants[0]
             return ProductAnswer(product, aspect, f"The {name} itself is {attrs.get('color', 'listed without a colour')}, but it also comes in {want}: {v.title} at {_money(v)}.", True, variants)
-        return ProductAnswer(product, aspect, f"The listing shows the {name} in {attrs.get('color', 'no specific colour')} only; I can't find it in {want}.", False)
+        if attrs.get("color"):
+            return ProductAnswer(product, aspect, f"The listing shows the {name} in {attrs['color']} only; I can't find it in {want}.", False)
+        return ProductAnswer(product, aspect, f"The listing for the {name} doesn't give a colour, and I can't find it in {want}.", False)
     if aspect == "size" and asked.sizes:
         want = asked.sizes[0]
         if want.lower() in product.sizes:
@@ -114,7 +121,8 @@ def answer(question: str, product: Product, retriever: HybridRetriever, asked: S
         for sentence in re.split(r"(?<=[.;])\s+|,\s+(?=[a-z ]+:)", product.description):
             if re.search(pattern, sentence, re.IGNORECASE):
                 return ProductAnswer(product, aspect, f"Its description says: \"{truncate(sentence.strip(), 200)}\"", True)
-        return ProductAnswer(product, aspect, f"The listing for the {name} doesn't say anything about its {aspect}, so I won't guess.", False)
+        topic = ASPECT_TOPICS.get(aspect, f"its {aspect.replace('_', ' ')}")
+        return ProductAnswer(product, aspect, f"The listing for the {name} doesn't say {topic}, so I won't guess.", False)
     facts = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in product.key_attributes(5).items())
     desc = product.description or ""
     # crawled descriptions that are just the spec sheet again add nothing the facts don't say

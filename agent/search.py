@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from aisle.errors import InputError
 from aisle.text import tokenize
 from retrieval.schema import Product, ProductHit, SearchFilters
-from retrieval.vocab import COLOR_FAMILIES, COLOR_SYNONYMS, GENDER_SYNONYMS
+from retrieval.vocab import AMBIGUOUS_COLOR_WORDS, COLOR_FAMILIES, COLOR_SYNONYMS, GENDER_SYNONYMS
 
 if TYPE_CHECKING:
     from agent.session import SessionState
@@ -37,7 +37,7 @@ DENSE_FLOOR = 0.42
 FILLER = set(
     ["in", "on", "for", "of", "a", "an", "the", "show", "me", "some", "any", "only", "please", "ones", "one", "just", "also", "too", "something", "anything", "stuff", "items", "things", "do", "you", "have", "got", "what", "about", "how", "colour", "color", "size", "sizes", "cheap", "cheaper", "cheapest", "budget", "affordable", "more", "options", "search", "find", "looking", "buy", "want", "need", "see", "list", "display", "browse", "get", "i'd", "like", "pair", "pairs", "under", "below", "above", "over", "between", "and", "or", "less", "than", "rupees", "rs", "inr", "price", "priced", "cost", "costing", "within", "upto", "up", "to", "around", "range", "ok", "okay", "now", "instead"]
 )
-_NOT_CONTENT = FILLER | set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"women", "men", "kid", "girl", "boy", "xl", "xxl", "xs"}
+_NOT_CONTENT = (FILLER | set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"women", "men", "kid", "girl", "boy", "xl", "xxl", "xs"}) - AMBIGUOUS_COLOR_WORDS
 
 
 def content_terms(text: str) -> set[str]:
@@ -45,13 +45,21 @@ def content_terms(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in _NOT_CONTENT and not t.isdigit() and len(t) > 1}
 
 
-_FACET_WORDS = (set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"womens", "mens", "ladies", "kids"})
+# ambiguous colour words ("coffee" mug, "steel" bottle) are only filters when said as colours: keep them in the query
+_FACET_WORDS = (set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"womens", "mens", "ladies", "kids"}) - AMBIGUOUS_COLOR_WORDS
 
 
 def core_query(text: str) -> str:
     """The query without facet words: "red women's sandals" → "sandals" (facets live in filters)."""
     kept = [w for w in text.split() if re.sub(r"('s|s'|’s)$", "", w.lower().strip(",.!?")) not in _FACET_WORDS]
     return " ".join(kept) or text
+
+
+def headline(text: str) -> str:
+    """The words of a query worth echoing back ("do you have any bluetooth speakers?" → "bluetooth speakers")."""
+    wanted = content_terms(text)
+    kept = [w.strip(",.!?") for w in core_query(text).split() if (toks := tokenize(w)) and all(t in wanted for t in toks)]
+    return " ".join(kept) or core_query(text).strip(" ?!.")
 
 
 def with_facets(core: str, f: SearchFilters) -> str:
@@ -185,8 +193,11 @@ class ProductDialog:
         q = with_facets(state.last_query, base)
         outcome = self.search(q, SearchFilters(**d), sort_by_price=not pricier, relax=False)
         if not outcome.hits and not pricier:
+            # nothing strictly cheaper: other items within the same budget, said as such
             d["max_price"] = round(median(prices), 2)
             outcome = self.search(q, SearchFilters(**d), exclude=[p.id for p in shown], sort_by_price=True, relax=False)
+            if outcome.hits:
+                outcome.note = "same_budget"
         if not outcome.hits:
             outcome.note = "no_more_expensive" if pricier else "cheapest_already"
             return outcome

@@ -85,6 +85,8 @@ class QualitySettings(_Section):
     noise_margin: float = Field(0.5, ge=0, le=1, description="flag when p(given) is this much below p(predicted)")
     noise_max_given_prob: float = Field(0.1, ge=0, le=1, description="…and p(given label) is below this")
     drop_flagged_noise: bool = False
+    feedback_noise_max_given: float = Field(0.1, ge=0, le=1, description="feedback: flag when the out-of-fold p(corrected label) is below this…")
+    feedback_noise_min_pred: float = Field(0.3, ge=0, le=1, description="…and another label has at least this")
     min_examples_per_label: int = Field(2, ge=1)
     max_text_chars: int = Field(512, ge=16)
 
@@ -110,6 +112,7 @@ class IntentSettings(_Section):
     top_k: int = Field(3, ge=1)
     gate_tolerance: float = Field(0.01, ge=0, le=1, description="allowed drop on any gated metric (retrains vary by ~0.5 point)")
     gate_metrics: list[str] = Field(default_factory=lambda: ["macro_f1", "accuracy", "oos_recall"])
+    gate_z: float = Field(1.64, ge=0, le=5, description="a metric may also drop by this many standard errors of its sampling noise (0: tolerance only)")
 
 
 class AgentSettings(_Section):

@@ -27,6 +27,13 @@ def evaluate_examples(classifier: IntentClassifier, examples: list[Example], oos
     return metrics
 
 
+def metric_supports(examples: list[Example], oos_label: str = "out_of_scope") -> dict[str, int]:
+    """How many examples stand behind each metric (for the promotion gate's noise margin)."""
+    n_oos = sum(1 for ex in examples if ex.intent == oos_label)
+    n = len(examples)
+    return {"accuracy": n, "macro_f1": n, "in_scope_accuracy": n - n_oos, "oos_recall": n_oos, "oos_precision": n_oos}
+
+
 def evaluate_file(settings: Settings, data: Path, model_dir: Path | None = None) -> dict[str, Any]:
     model_dir = model_dir or ModelRegistry(settings.intent_models_dir).current_path()
     clf = IntentClassifier(model_dir, top_k=settings.intents.top_k, quantize=settings.intents.quantize)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from finetune.evaluate import evaluate_examples
+from finetune.evaluate import evaluate_examples, metric_supports
 from finetune.pipeline import sample_weights
-from finetune.quality import knn_label_disagreement, run_gate
+from finetune.quality import flag_feedback_noise, run_gate
 from finetune.registry import GateDecision, ModelRegistry, compare
 from finetune.schema import Example, load_examples
 from finetune.train import train_intent_classifier
@@ -101,8 +101,10 @@ def merge_through_gate(base: list[Example], feedback: list[Example], dev: list[E
     kept_texts = {(ex.text, ex.intent) for ex in gate.train}
     flagged_feedback = {(f["text"], f["given"]) for f in gate.noise_flags if str(f.get("source", "")).startswith(FEEDBACK_PREFIX)}
     fb_rows = [i for i, ex in enumerate(gate.train) if ex.source.startswith(FEEDBACK_PREFIX)]
-    knn = knn_label_disagreement([ex.text for ex in gate.train], [ex.intent for ex in gate.train], fb_rows)
-    flagged_feedback |= {(gate.train[i].text, gate.train[i].intent) for i in knn}
+    if gate.oof_probs is not None and gate.oof_classes is not None:
+        q = settings.quality
+        implausible = flag_feedback_noise(gate.oof_probs, gate.oof_classes, [ex.intent for ex in gate.train], fb_rows, q.feedback_noise_max_given, q.feedback_noise_min_pred)
+        flagged_feedback |= {(gate.train[i].text, gate.train[i].intent) for i in implausible}
     train = gate.train
     if cfg.noise_filter and flagged_feedback:
         train = [ex for ex in train if not (ex.source.startswith(FEEDBACK_PREFIX) and (ex.text, ex.intent) in flagged_feedback)]
@@ -173,8 +175,9 @@ def retrain(
         cur_clf = IntentClassifier(cur.path)
         cur_dev = evaluate_examples(cur_clf, gate.dev, icfg.oos_label)
         cur_fb = evaluate_examples(cur_clf, fb_held, icfg.oos_label) if fb_held else {}
-        d_dev = compare(cand_dev, cur_dev, icfg.gate_metrics, icfg.gate_tolerance)
-        d_fb = compare(cand_fb, cur_fb, ["accuracy"], icfg.gate_tolerance) if fb_held else GateDecision(True, "no held-back feedback")
+        d_dev = compare(cand_dev, cur_dev, icfg.gate_metrics, icfg.gate_tolerance, metric_supports(gate.dev, icfg.oos_label), icfg.gate_z)
+        d_fb = (compare(cand_fb, cur_fb, ["accuracy"], icfg.gate_tolerance, metric_supports(fb_held, icfg.oos_label), icfg.gate_z)
+                if fb_held else GateDecision(True, "no held-back feedback"))
         decision = GateDecision(d_dev.passed and d_fb.passed, f"dev: {d_dev.reason}; held-back feedback: {d_fb.reason}", cand_dev, cur_dev, {**d_dev.deltas, **{f"feedback_{k}": v for k, v in d_fb.deltas.items()}})
         gold = [ex.intent for ex in gate.dev]
         report["current_metrics"] = {"dev": cur_dev, "feedback_holdout": cur_fb}

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from finetune.dataset import data_hash
-from finetune.evaluate import evaluate_examples
+from finetune.evaluate import evaluate_examples, metric_supports
 from finetune.quality import run_gate
 from finetune.registry import GateDecision, ModelRegistry, compare
 from finetune.schema import Example, load_examples
@@ -52,7 +52,8 @@ def gate_against_current(registry: ModelRegistry, candidate: Path, dev: list[Exa
     if cur is None:
         return GateDecision(True, "no current model", cand_metrics, {}, {})
     cur_metrics = evaluate_examples(IntentClassifier(cur.path), dev, settings.intents.oos_label)
-    return compare(cand_metrics, cur_metrics, settings.intents.gate_metrics, settings.intents.gate_tolerance)
+    cfg = settings.intents
+    return compare(cand_metrics, cur_metrics, cfg.gate_metrics, cfg.gate_tolerance, metric_supports(dev, cfg.oos_label), cfg.gate_z)
 
 
 def train_router(

@@ -201,27 +201,23 @@ def out_of_fold_probabilities(texts: list[str], labels: list[str], folds: int, s
     return probs, classes
 
 
-def knn_label_disagreement(texts: list[str], labels: list[str], candidates: list[int], k: int = 5, min_similarity: float = 0.5, min_share: float = 0.6) -> list[int]:
-    """Candidates whose close neighbours (char n-gram TF-IDF cosine ≥ ``min_similarity``) mostly carry
-    another label ("edited nearest neighbours"). Complements the out-of-fold model for small,
-    new-style slices such as fresh feedback, whose few rows never reach the OOF class thresholds."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def flag_feedback_noise(probs: np.ndarray, classes: list[str], labels: list[str], rows: list[int], max_given: float, min_pred: float) -> list[int]:
+    """Feedback rows (indices into ``probs``) whose given label the out-of-fold model finds implausible.
 
-    if not candidates:
-        return []
-    matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True).fit_transform(texts)
+    ``flag_label_noise`` compares against per-class mean self-confidence, which the large,
+    clean base set pushes to ~0.9: a fresh slice in a new style (the reason feedback exists)
+    never reaches that, so its wrong corrections slip through. Here the test is absolute:
+    the out-of-fold model gives the corrected label less than ``max_given`` while another
+    label gets at least ``min_pred``. Because the folds hold the other corrections of the
+    same style, a correction that disagrees with its look-alikes stands out.
+    """
     flagged = []
-    for i in candidates:
-        sims = (matrix @ matrix[i].T).toarray().ravel()
-        sims[i] = 0.0
-        nearest = [j for j in np.argsort(-sims)[:k] if sims[j] >= min_similarity]
-        if len(nearest) < 2:
+    for i in rows:
+        if labels[i] not in classes:
             continue
-        votes: Counter[str] = Counter()
-        for j in nearest:
-            votes[labels[j]] += float(sims[j])
-        top, weight = votes.most_common(1)[0]
-        if top != labels[i] and weight / sum(votes.values()) >= min_share:
+        given = probs[i, classes.index(labels[i])]
+        pred = int(probs[i].argmax())
+        if classes[pred] != labels[i] and given < max_given and probs[i, pred] >= min_pred:
             flagged.append(i)
     return flagged
 

@@ -72,14 +72,16 @@ def hinglish(split: str, n_per_intent: int, seed: int) -> list[Example]:
     return out
 
 
-def _capped(examples: list[Example], per_label: int, seed: int) -> list[Example]:
+def _capped(examples: list[Example], per_label: int, seed: int, oos_label: str = "out_of_scope") -> list[Example]:
+    """At most ``per_label`` examples per intent; out-of-scope keeps 4× that, as in the full data,
+    where it is the largest class (a few OOS examples make a base model that calls nothing OOS)."""
     rng = random.Random(seed)
     shuffled = examples[:]
     rng.shuffle(shuffled)
     kept: dict[str, int] = {}
     out = []
     for ex in shuffled:
-        if kept.get(ex.intent, 0) < per_label:
+        if kept.get(ex.intent, 0) < per_label * (4 if ex.intent == oos_label else 1):
             kept[ex.intent] = kept.get(ex.intent, 0) + 1
             out.append(ex)
     return out

@@ -51,3 +51,12 @@ def test_redaction_keeps_what_analysts_need() -> None:
     assert "ORD-10234" in out and "₹1,299" in out
     assert f"[EMAIL:{pii_hash('bob@example.com', 'salt')[:8]}]" in out  # joinable without the address
     assert redact("1234 5678 9012 3456", "s") != "[CARD]"  # not Luhn-valid: not a card
+
+
+def test_what_a_search_reply_echoes() -> None:
+    from agent.search import core_query, headline
+
+    assert headline("do you have any bluetooth speakers?") == "bluetooth speakers"
+    assert headline("show me running shoes for my son") == "running shoes"
+    assert core_query("red women's sandals") == "sandals"
+    assert core_query("coffee mug") == "coffee mug"  # an ambiguous colour word stays part of what is wanted

@@ -62,3 +62,19 @@ def test_confident_learning_flags_injected_wrong_labels() -> None:
     flags = set(flag_label_noise(probs, classes, labels, margin=0.2, max_given=0.3))
     assert set(flipped) <= flags
     assert len(flags) <= 4  # few false alarms on clean rows
+
+
+def test_feedback_noise_rule_flags_corrections_that_disagree_with_their_look_alikes() -> None:
+    import numpy as np
+
+    from finetune.quality import flag_feedback_noise
+
+    classes = ["cancel_order", "greeting", "track_order"]
+    probs = np.array([
+        [0.05, 0.05, 0.90],  # base row, ignored
+        [0.10, 0.05, 0.85],  # "mera order kahan hai" corrected to track_order: plausible
+        [0.62, 0.03, 0.35],  # corrected to greeting, the folds say cancel_order: flagged
+        [0.40, 0.20, 0.40],  # corrected to greeting with p=0.2: uncertain, kept
+    ])
+    labels = ["track_order", "track_order", "greeting", "greeting"]
+    assert flag_feedback_noise(probs, classes, labels, [1, 2, 3], max_given=0.1, min_pred=0.3) == [2]

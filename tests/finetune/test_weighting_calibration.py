@@ -60,3 +60,12 @@ def test_metrics_and_the_promotion_gate() -> None:
     assert ok.passed
     bad = compare({"macro_f1": 0.85, "accuracy": 0.95}, {"macro_f1": 0.90, "accuracy": 0.94}, ["macro_f1", "accuracy"], 0.005)
     assert not bad.passed and "macro_f1" in bad.reason
+
+
+def test_the_gate_allows_sampling_noise_on_small_supports_only() -> None:
+    cur, cand = {"oos_recall": 0.36}, {"oos_recall": 0.28}  # 2 of 25 out-of-scope utterances
+    assert not compare(cand, cur, ["oos_recall"], 0.02).passed
+    assert compare(cand, cur, ["oos_recall"], 0.02, {"oos_recall": 25}, z=1.64).passed
+    # the same drop measured on 2,000 utterances is real, and a collapse is refused whatever the support
+    assert not compare(cand, cur, ["oos_recall"], 0.02, {"oos_recall": 2000}, z=1.64).passed
+    assert not compare({"oos_recall": 0.04}, cur, ["oos_recall"], 0.02, {"oos_recall": 25}, z=1.64).passed

@@ -49,6 +49,8 @@ def test_colours_audiences_sizes() -> None:
     assert parse_genders("women's sandals") == ["women"]
     assert parse_genders("a gift for him") == ["men"]
     assert parse_genders("ladies watch") == ["women"]
+    assert parse_genders("a birthday present for my dad") == ["men"]
+    assert parse_genders("running shoes for my son") == ["boys"] and parse_genders("sony headphones") == []
     assert parse_sizes("does it come in XL?") == ["xl"]
     assert parse_sizes("size 9 please") == ["9"]
 
