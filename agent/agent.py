@@ -37,7 +37,7 @@ from agent.privacy import pii_hash, redact
 from agent.product_qa import answer as answer_product_question
 from agent.product_qa import aspect_of
 from agent.recommend import GOES_WITH_RE, Recommender
-from agent.router import TIE_BREAK_BELOW, KeywordRouter, Router
+from agent.router import TIE_BREAK_BELOW, ZH_FAQ_QUERIES, KeywordRouter, Router, mostly_chinese
 from agent.search import ProductDialog, catalog_terms, content_terms, is_refinement, mentioned_product
 from agent.session import Pending, SessionState, SessionStore, now_iso
 from agent.types import Citation, ProductCard, Reply
@@ -546,7 +546,8 @@ class Agent:
         return Draft(text, "recommendation", t.pred.confidence, products=self._cards(rec.items), suggestions=["Cheaper", "Show me more"], understood=bool(rec.items))
 
     def _faq(self, t: Turn, intent: str) -> Draft:
-        ans = self.faq.answer(t.text, intent, t.pred.confidence)
+        question = ZH_FAQ_QUERIES.get(intent, t.text) if mostly_chinese(t.text) else t.text
+        ans = self.faq.answer(question, intent, t.pred.confidence)
         if ans.entry is not None and ans.confident:
             chips = [a.title for a in ans.alternatives[:1]] + ["Talk to a person"]
             return Draft(self.compose.faq(ans.entry.title, ans.entry.body), intent, t.pred.confidence,

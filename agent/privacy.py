@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-EMAIL_RE = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?![A-Za-z])")
 CARD_RE = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 PHONE_RE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{7,17}\d(?![\w-])")
 ADDRESS_RE = re.compile(

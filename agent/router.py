@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 TIE_BREAK_BELOW = 0.85
 TIE_BREAK_CANDIDATES = 5
 RULE_CONFIDENCE = 0.6
+ZH_RULE_CONFIDENCE = 0.75
 
 # Whole-message small talk in common languages: unambiguous, so no model is needed for it.
 SMALL_TALK_LEXICON: dict[str, str] = {
@@ -76,6 +77,52 @@ _RULES: list[tuple[str, str]] = [
     (r"\b(thanks|thank you|thx)\b", "thank_you"),
     (r"\b(bye|goodbye|see you)\b", "goodbye"),
 ]
+
+
+# The fine-tuned encoder reads English only; for messages written mostly in Chinese, these
+# rules (checked in order) route instead of a model that would be guessing.
+_ZH_RULES: list[tuple[str, str]] = [
+    (r"人工|真人|客服|转人工", "contact_human_agent"),
+    (r"取消.*(费|收费)", "check_cancellation_fee"),
+    (r"取消", "cancel_order"),
+    (r"退款.*(进度|状态|到账|什么时候|多久)", "track_refund"),
+    (r"(退货|退款|换货).*(政策|规定|条件|期限|几天|多少天)", "check_refund_policy"),
+    (r"退货|退款|退钱", "get_refund"),
+    (r"订单|物流|快递|包裹|到哪|发货了吗|ORD-\d+", "track_order"),
+    (r"发票", "get_invoice"),
+    (r"付款|支付|货到付款|信用卡", "check_payment_methods"),
+    (r"运费|邮费|包邮|免运费", "delivery_options"),
+    (r"多久.*(到|送达)|几天.*(到|送达)|配送|送货", "delivery_period"),
+    (r"密码", "recover_password"),
+    (r"推荐|礼物|送给", "recommendation"),
+    (r"便宜|更贵|买|找|想要|有没有|有.*吗", "product_search"),
+]
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+# What a mostly-Chinese policy question is asking, in the help centre's language (the FAQ
+# retriever's encoder is English); keyed by the intent the rules above give.
+ZH_FAQ_QUERIES: dict[str, str] = {
+    "check_cancellation_fee": "is there a fee to cancel my order", "check_refund_policy": "what is your return policy",
+    "delivery_options": "how much does shipping cost", "delivery_period": "how long does delivery take",
+    "check_payment_methods": "which payment methods do you accept", "recover_password": "I forgot my password",
+    "get_invoice": "how do I get an invoice", "contact_human_agent": "can I talk to a person",
+}
+
+
+def mostly_chinese(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) >= 0.5 * len(letters)
+
+
+def chinese_rule(text: str, product_words: bool) -> IntentPrediction:
+    """The intent of a mostly-Chinese message by rule (out of scope when none applies)."""
+    intent = next((i for pattern, i in _ZH_RULES if re.search(pattern, text)), None)
+    if intent is None and product_words:
+        intent = "product_search"
+    if intent is None:  # not something the store's rules recognise: out of scope, not a guess
+        return IntentPrediction("out_of_scope", 0.5, [("out_of_scope", 0.5)], True, "zh-rules")
+    return IntentPrediction(intent, ZH_RULE_CONFIDENCE, [(intent, ZH_RULE_CONFIDENCE)], False, "zh-rules")
 
 
 class KeywordRouter:
@@ -143,6 +190,8 @@ class Router:
         small = lexicon_small_talk(text)
         if small is not None:
             return Routed(IntentPrediction(small, 0.99, [(small, 0.99)], False, "lexicon"))
+        if mostly_chinese(text):
+            return Routed(chinese_rule(text, product_words))
         try:
             pred = self.classifier().classify(text)
         except ModelNotFoundError as exc:

@@ -17,7 +17,8 @@ from agent.privacy import EMAIL_RE
 from retrieval.query import CatalogVocabulary, parse_query
 from retrieval.schema import SearchFilters
 
-ORDER_ID_RE = re.compile(r"\b(?:ORD|ORDER|ord|order)[\s#:-]*?(\d{4,10})\b|#\s?(\d{5,10})\b", re.IGNORECASE)
+# ASCII boundaries, not \b: in "我的订单ORD-17004在哪里" the Chinese letters are word characters too
+ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9])(?:ORD|ORDER)[\s#:-]*?(\d{4,10})(?![0-9])|#\s?(\d{5,10})(?![0-9])", re.IGNORECASE)
 
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,

@@ -77,6 +77,33 @@ def canonical_colors(value: str | None, free_text: bool = False) -> list[str]:
     return out
 
 
+# --- Chinese product nouns ------------------------------------------------------------------
+# The encoder and BM25 are English; a Chinese query's colour and price are parsed above, and
+# these common shopping nouns carry *what* is wanted across (longest match first).
+PRODUCT_ZH: dict[str, str] = {
+    "连衣裙": "dress", "半身裙": "skirt", "裙子": "dress", "裙": "dress", "运动鞋": "sports shoes", "跑步鞋": "running shoes",
+    "凉鞋": "sandals", "拖鞋": "slippers", "高跟鞋": "heels", "靴子": "boots", "鞋子": "shoes", "鞋": "shoes",
+    "手表": "watch", "戒指": "ring", "项链": "necklace", "耳环": "earrings", "手链": "bracelet", "手镯": "bangle",
+    "T恤": "t-shirt", "t恤": "t-shirt", "衬衫": "shirt", "上衣": "top", "牛仔裤": "jeans", "裤子": "trousers", "外套": "jacket",
+    "夹克": "jacket", "毛衣": "sweater", "纱丽": "saree", "库尔塔": "kurta", "手提包": "handbag", "背包": "backpack",
+    "钱包": "wallet", "包": "bag", "马克杯": "mug", "咖啡杯": "coffee mug", "杯子": "mug", "水瓶": "bottle", "水杯": "bottle",
+    "太阳镜": "sunglasses", "墨镜": "sunglasses", "手机壳": "mobile cover", "耳机": "headphones", "音箱": "speaker",
+    "口红": "lipstick", "指甲油": "nail polish", "香水": "perfume", "枕头": "pillow", "床单": "bedsheet", "窗帘": "curtains",
+    "毛巾": "towel", "玩具": "toys", "笔记本": "notebook", "蜡烛": "candle",
+}
+
+
+def translate_product_zh(value: str) -> list[str]:
+    """English names of the Chinese product nouns in ``value`` ("红色的连衣裙" → ["dress"])."""
+    out: list[str] = []
+    rest = value
+    for zh in sorted(PRODUCT_ZH, key=len, reverse=True):
+        if zh in rest:
+            out.append(PRODUCT_ZH[zh])
+            rest = rest.replace(zh, " ")
+    return list(dict.fromkeys(out))
+
+
 # --- gender / audience ------------------------------------------------------------------
 GENDER_SYNONYMS: dict[str, str] = {
     "women": "women", "woman": "women", "womens": "women", "ladies": "women", "lady": "women",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.privacy import pii_hash, redact
-from agent.slots import extract, looks_like_injection, negativity, order_ids, ordinal
+from agent.slots import emails, extract, looks_like_injection, negativity, order_ids, ordinal
 
 
 def test_order_ids_and_emails() -> None:
@@ -60,3 +60,18 @@ def test_what_a_search_reply_echoes() -> None:
     assert headline("show me running shoes for my son") == "running shoes"
     assert core_query("red women's sandals") == "sandals"
     assert core_query("coffee mug") == "coffee mug"  # an ambiguous colour word stays part of what is wanted
+
+
+def test_chinese_messages_are_routed_by_rules_not_guessed() -> None:
+    from agent.router import chinese_rule, mostly_chinese
+
+    assert mostly_chinese("我的订单ORD-17004在哪里") and not mostly_chinese("red sandals 红色")
+    assert chinese_rule("我的订单ORD-17004在哪里", False).intent == "track_order"
+    assert chinese_rule("取消订单要收费吗", False).intent == "check_cancellation_fee"
+    assert chinese_rule("退货政策是什么", False).intent == "check_refund_policy"
+    assert chinese_rule("我要转人工", False).intent == "contact_human_agent"
+    assert chinese_rule("红色的连衣裙", True).intent == "product_search"
+    weather = chinese_rule("今天天气怎么样", False)
+    assert weather.intent == "out_of_scope" and weather.is_oos
+    assert order_ids("我的订单ORD-17004在哪里") == ["ORD-17004"]
+    assert emails("邮箱是karan.iyer1@example.com谢谢") == ["karan.iyer1@example.com"]

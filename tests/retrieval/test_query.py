@@ -63,6 +63,13 @@ def test_parse_query_keeps_words_and_drops_price_phrase() -> None:
     assert "500" not in q.text and "sandals" in q.text
 
 
+def test_chinese_queries_keep_what_is_wanted_in_english() -> None:
+    q = parse_query("我想要红色的连衣裙，500元以下")
+    assert q.text == "dress" and q.filters.colors == ["red"] and q.filters.max_price == 500
+    assert parse_query("women 凉鞋").text == "women sandals"
+    assert parse_query("更便宜").text == ""  # a refinement cue, nothing new to search for
+
+
 def test_brand_vocabulary_skips_ambiguous_brands() -> None:
     vocab = CatalogVocabulary.build(
         [("slim", "slim wallet", []), ("denimco", "denimco jeans", []), ("other", "other slim fit jeans", [])]
