@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from aisle.errors import ModelNotFoundError
 from finetune.classifier import IntentClassifier, IntentPrediction
 from finetune.registry import ModelRegistry
+from retrieval.vocab import CJK_RE
 
 if TYPE_CHECKING:
     from aisle.settings import Settings
@@ -97,7 +98,6 @@ _ZH_RULES: list[tuple[str, str]] = [
     (r"推荐|礼物|送给", "recommendation"),
     (r"便宜|更贵|买|找|想要|有没有|有.*吗", "product_search"),
 ]
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 # What a mostly-Chinese policy question is asking, in the help centre's language (the FAQ
@@ -111,8 +111,9 @@ ZH_FAQ_QUERIES: dict[str, str] = {
 
 
 def mostly_chinese(text: str) -> bool:
+    """At least half of the message's letters are CJK (order ids and e-mails don't tip it)."""
     letters = [c for c in text if c.isalpha()]
-    return bool(letters) and sum(1 for c in letters if _CJK.match(c)) >= 0.5 * len(letters)
+    return bool(letters) and sum(1 for c in letters if CJK_RE.match(c)) >= 0.5 * len(letters)
 
 
 def chinese_rule(text: str, product_words: bool) -> IntentPrediction:

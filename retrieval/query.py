@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 
 from aisle.text import tokenize
 from retrieval.schema import SearchFilters
-from retrieval.vocab import AMBIGUOUS_COLOR_WORDS, COLOR_FAMILIES, COLOR_SYNONYMS, COLOR_ZH, GENDER_SYNONYMS, translate_product_zh
-
-_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+from retrieval.vocab import AMBIGUOUS_COLOR_WORDS, CJK_RE, COLOR_FAMILIES, COLOR_SYNONYMS, COLOR_ZH, GENDER_SYNONYMS, translate_product_zh
 
 _NUM = r"(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|lakh|lakhs|lac)?"
 _CUR_PRE = r"(?:₹|rs\.?|inr|rupees?|\$|usd|€|eur)\s*"
@@ -244,8 +242,8 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, base: Se
     if not f.brands and vocabulary is not None:
         f.brands = vocabulary.find_brands(text)
     residual = re.sub(r"\s+", " ", re.sub(r"[?!]+", " ", residual)).strip(" ,.;-")
-    if _CJK_RE.search(residual):
+    if CJK_RE.search(residual):
         # the encoder and BM25 read English: keep the English words the shopper typed and the
         # product nouns the Chinese names ("更便宜" alone leaves nothing to search for)
-        residual = " ".join([*(w for w in residual.split() if not _CJK_RE.search(w)), *translate_product_zh(residual)])
+        residual = " ".join([*(w for w in residual.split() if not CJK_RE.search(w)), *translate_product_zh(residual)])
     return ParsedQuery(text=residual, filters=f, wants_cheap=bool(_CHEAP_RE.search(text)))

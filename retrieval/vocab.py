@@ -93,6 +93,9 @@ PRODUCT_ZH: dict[str, str] = {
 }
 
 
+CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
 def translate_product_zh(value: str) -> list[str]:
     """English names of the Chinese product nouns in ``value`` ("红色的连衣裙" → ["dress"])."""
     out: list[str] = []
