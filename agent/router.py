@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 TIE_BREAK_BELOW = 0.85
 TIE_BREAK_CANDIDATES = 5
 RULE_CONFIDENCE = 0.6
+RESCUE_MIN_PROB = 0.25
 ZH_RULE_CONFIDENCE = 0.75
 
 # Whole-message small talk in common languages: unambiguous, so no model is needed for it.
@@ -56,12 +57,12 @@ class Routed:
 
 _RULES: list[tuple[str, str]] = [
     (r"\b(human|real person|agent|representative|someone real|speak to (?:a )?person)\b", "contact_human_agent"),
-    (r"\bcancel\w*\b.*\b(fee|charge|penalt)|\b(fee|charge|penalt)\w*\b.*\bcancel", "check_cancellation_fee"),
+    (r"\bcancel\w*\b.*\b(fee|charge|penalt|cost)|\b(fee|charge|penalt|cost)\w*\b.*\bcancel", "check_cancellation_fee"),
     (r"\bcancel", "cancel_order"),
     (r"\brefund\w*\b.*\b(status|where|when|track|received)|\b(where|status).*\brefund", "track_refund"),
     (r"\breturn\w*\b.*\b(policy|window|days)|\b(can i|is it possible to|are .* returnable)\b.*\breturn|\brefund policy|returnable", "check_refund_policy"),
     (r"\b(refund|return|money back)", "get_refund"),
-    (r"\b(track|where is|where's|status of|has .* shipped)\b.*\b(order|package|parcel)|\bORD-\d+", "track_order"),
+    (r"\b(track|where is|where's|status of|has .* shipped|when will my)\b.*\b(order|package|parcel)|\bORD-\d+", "track_order"),
     (r"\bpassword|can'?t log ?in", "recover_password"),
     (r"\b(delete|close|remove)\b.*\baccount", "delete_account"),
     (r"\b(create|open|sign up|register)\b.*\baccount|\bsign ?up\b", "create_account"),
@@ -74,7 +75,7 @@ _RULES: list[tuple[str, str]] = [
     (r"\b(complain|complaint|terrible|worst|awful|unacceptable)\b", "complaint"),
     (r"\b(recommend|suggest|gift|what should i (buy|get))\b", "recommendation"),
     (r"\b(are you a (bot|robot|human)|am i talking to a (bot|machine))\b", "are_you_a_bot"),
-    (r"^\s*(hi|hello|hey|good (morning|evening|afternoon)|namaste)\b", "greeting"),
+    (r"^\s*(hi|hello|hey|good (morning|evening|afternoon)|namaste)( there)?[\s!.,]*$", "greeting"),
     (r"\b(thanks|thank you|thx)\b", "thank_you"),
     (r"\b(bye|goodbye|see you)\b", "goodbye"),
 ]
@@ -204,11 +205,21 @@ class Router:
 
     def tie_break(self, pred: IntentPrediction, text: str) -> IntentPrediction:
         """When the model is unsure, let explicit words ("refund", "cancel", "track") pick among
-        the model's *own* top-k candidates. Never overrides a confident or out-of-scope call."""
-        if pred.is_oos or pred.confidence >= TIE_BREAK_BELOW:
+        the model's *own* top-k candidates. Never overrides a confident call or one where the
+        model's best guess is itself ``out_of_scope``; a prediction that is out of scope only
+        because its best in-scope label fell under the threshold ("I want to return my order":
+        cancel 0.51 / refund 0.35) is rescued when the words name a candidate the model gives
+        at least ``RESCUE_MIN_PROB``."""
+        if pred.confidence >= TIE_BREAK_BELOW:
             return pred
-        rule = self._fallback.matched_rule(text)
         candidates = dict(pred.alternatives or pred.top_k)
-        if rule is not None and rule != pred.intent and rule in candidates:
-            return IntentPrediction(rule, max(candidates[rule], RULE_CONFIDENCE), pred.top_k, False, pred.model_version)
-        return pred
+        if pred.is_oos:
+            best = next(iter(candidates), None)
+            if best is None or best == self.settings.intents.oos_label:
+                return pred
+        rule = self._fallback.matched_rule(text)
+        if rule is None or rule == pred.intent or rule not in candidates:
+            return pred
+        if pred.is_oos and candidates[rule] < RESCUE_MIN_PROB:
+            return pred
+        return IntentPrediction(rule, max(candidates[rule], RULE_CONFIDENCE), pred.top_k, False, pred.model_version)

@@ -80,6 +80,7 @@ def line_plot(series: dict[str, Sequence[float]], x: Sequence[Any], path: Path, 
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for name, ys in series.items():
         ax.plot(list(x), list(ys), "o-", label=name)
+    ax.set_xticks(list(x))
     ax.set_xlabel("round")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
