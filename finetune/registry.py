@@ -9,7 +9,8 @@ Layout::
       promotions.jsonl           every promotion and refusal, with its reason
 
 A candidate is promoted automatically only if, on the *same* dev examples, it is not worse
-than ``current`` by more than the tolerance on any gated metric. An operator can promote any
+than ``current`` on any gated metric by more than the tolerance (or, on small supports, by more
+than the metric's sampling noise; see ``compare``). An operator can promote any
 version by hand (``aisle models promote v0001``): that is the instant rollback.
 """
 
