@@ -244,7 +244,7 @@ class HybridRetriever:
         mask = cat.facets.mask(f)
         if mode in ("hybrid", "dense") and parsed.text:
             try:
-                for pid, s in self._dense(cat, parsed.text, f, mask, n_cand):
+                for pid, s in self._dense(cat, self.embedder.embed_query(parsed.text), f, mask, n_cand):
                     if pid not in excluded and pid in cat.row:
                         dense[pid] = s
                         dense_rank.append(pid)
@@ -306,36 +306,39 @@ class HybridRetriever:
             hits = self.reranker(parsed.text, hits)[:k]
         return ProductSearch(hits=hits, query=parsed, degraded=degraded)
 
-    def _dense(self, cat: CatalogIndex, text: str, f: SearchFilters, mask: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Dense candidates, planned: a selective filter is scored exactly in memory, otherwise Chroma.
+    def _dense(self, cat: CatalogIndex, query: np.ndarray, f: SearchFilters, mask: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Dense candidates for a query vector, planned: a selective filter is scored exactly in memory, otherwise Chroma.
 
-        Chroma's filtered HNSW search slows down sharply as filters get selective (11 ms at 10k,
-        76 ms at 100k vectors for a 3 % filter, see README benchmarks) while exact scoring of the
-        few matching rows is sub-millisecond and has no recall loss. Unfiltered and broad
-        queries stay in Chroma, filters pushed into ``where``.
+        Chroma's filtered HNSW search slows down sharply as filters get selective (p50 11 ms at
+        10k, 90 ms at 100k, 1.1 s at 1M vectors for a 3 % filter; ``aisle bench query``) while
+        exact scoring of the matching rows takes 0.05 / 1.2 / 22 ms and loses no recall.
+        Unfiltered and broad queries stay in Chroma, filters pushed into ``where``.
         """
         limit = self.settings.retrieval.exact_search_max_rows
         if cat.vectors is not None and not f.is_empty() and int(mask.sum()) <= limit:
             rows = np.flatnonzero(mask)
             if rows.size == 0:
                 return []
-            sims = cat.vectors[rows] @ self.embedder.embed_query(text)
+            sims = cat.vectors[rows] @ query
             order = np.argsort(-sims)[:n]
             return [(cat.ids[rows[i]], float(sims[i])) for i in order]
-        ids, sims, _ = self.store.query(self._products_name, self.embedder.embed_query(text), n, to_where(f))
+        ids, sims, _ = self.store.query(self._products_name, query, n, to_where(f))
         return list(zip(ids, sims))
 
     def similar_products(self, product_id: str, k: int = 5, filters: SearchFilters | None = None) -> list[ProductHit]:
         """Nearest neighbours of a product's own vector (excluding itself), under ``filters``."""
-        res = self.store.get(self._products_name, [product_id], include=["embeddings"])
-        if not res["ids"]:
-            raise NotFoundError(f"unknown product id: {product_id}")
+        cat = self.catalog()
+        if cat.vectors is not None and product_id in cat.row:
+            vector = cat.vectors[cat.row[product_id]]
+        else:
+            res = self.store.get(self._products_name, [product_id], include=["embeddings"])
+            if not res["ids"]:
+                raise NotFoundError(f"unknown product id: {product_id}")
+            vector = np.asarray(res["embeddings"][0], dtype=np.float32)
         f = filters or SearchFilters()
         f = SearchFilters(**{**f.to_dict(), "exclude_ids": [*f.exclude_ids, product_id]})
-        ids, sims, _ = self.store.query(self._products_name, np.asarray(res["embeddings"][0]), k + len(f.exclude_ids), to_where(f))
-        cat = self.catalog()
         out: list[ProductHit] = []
-        for pid, s in zip(ids, sims):
+        for pid, s in self._dense(cat, vector, f, cat.facets.mask(f), k + len(f.exclude_ids)):
             if pid in f.exclude_ids or pid not in cat.row:
                 continue
             product = cat.records[cat.row[pid]]

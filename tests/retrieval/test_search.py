@@ -134,3 +134,21 @@ def test_exact_filtered_search_matches_chroma(demo_stack) -> None:
         planned = [h.product.id for h in demo_stack.retriever.search_products(query, k=5, mode="dense").hits]
         chroma = [h.product.id for h in chroma_only.search_products(query, k=5, mode="dense").hits]
         assert planned == chroma, query
+
+
+def test_similar_products_use_the_same_planner(demo_stack) -> None:
+    """Similar items under a price band: in-memory exact neighbours equal Chroma's, the anchor is never its own neighbour."""
+    from aisle.errors import NotFoundError
+    from retrieval.retriever import HybridRetriever
+    from retrieval.schema import SearchFilters
+
+    s = demo_stack.store.settings
+    chroma_only = HybridRetriever(s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
+                                  demo_stack.store, demo_stack.embedder)
+    anchor = demo_stack.retriever.catalog().records[0]
+    band = SearchFilters(max_price=(anchor.price or 1000) * 2)
+    planned = [h.product.id for h in demo_stack.retriever.similar_products(anchor.id, k=4, filters=band)]
+    chroma = [h.product.id for h in chroma_only.similar_products(anchor.id, k=4, filters=band)]
+    assert planned == chroma and anchor.id not in planned and planned
+    with pytest.raises(NotFoundError):
+        demo_stack.retriever.similar_products("no-such-product")
