@@ -166,7 +166,7 @@ class Agent:
             else:
                 vocab = self._vocabulary()
                 s = slot_lib.extract(clean, vocab)
-                routed = self.router.route(slot_lib.routing_text(clean), product_words=bool(content_terms(s.query_text)) or not s.filters.is_empty())
+                routed = self.router.route_message(clean, s)
                 turn = Turn(session_id, clean, state, s, routed.prediction, routed.degraded or vocab is None)
                 try:
                     draft = self._decide(turn)

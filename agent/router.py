@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.search import content_terms
+from agent.slots import Slots, routing_text
 from aisle.errors import ModelNotFoundError
 from finetune.classifier import IntentClassifier, IntentPrediction
 from finetune.registry import ModelRegistry
@@ -187,6 +189,11 @@ class Router:
             self.classifier()
         except ModelNotFoundError as exc:
             log.warning("intent router degraded to keyword rules: %s", exc)
+
+    def route_message(self, text: str, slots: Slots) -> Routed:
+        """Route a shopper's message the way the agent does: order ids and e-mails masked, and
+        "names a product" taken from its slots (what the keyword and Chinese rules fall back on)."""
+        return self.route(routing_text(text), product_words=bool(content_terms(slots.query_text)) or not slots.filters.is_empty())
 
     def route(self, text: str, product_words: bool = False) -> Routed:
         small = lexicon_small_talk(text)

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = esub.add_parser("intents", help="accuracy, macro-F1, OOS recall/precision, ECE")
     p.add_argument("--data", required=True, help='JSONL of {"text","intent"}')
     p.add_argument("--model", help="model directory (default: the promoted router)")
+    p.add_argument("--router", action="store_true",
+                   help="score the agent's whole router (classifier + keyword tie-break + Chinese rules), not the classifier alone")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_eval_intents)
     p = esub.add_parser("conversations", help="run scripted conversations against the agent")
@@ -81,7 +83,8 @@ def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 def _eval_intents(args: argparse.Namespace, settings: Settings) -> int:
     from finetune.evaluate import evaluate_file
 
-    result = evaluate_file(settings, Path(args.data), Path(args.model) if args.model else None)
+    model = Path(args.model) if args.model else None
+    result = _evaluate_router(settings, Path(args.data), model) if args.router else evaluate_file(settings, Path(args.data), model)
     if args.json:
         print_json(result)
     else:
@@ -89,6 +92,22 @@ def _eval_intents(args: argparse.Namespace, settings: Settings) -> int:
             if not isinstance(v, (dict, list)):
                 print(f"{k:>18}: {v}")
     return 0
+
+
+def _evaluate_router(settings: Settings, data: Path, model: Path | None) -> dict:
+    """The same report as the classifier's, for what the agent actually routes each message to."""
+    import numpy as np
+
+    from agent import slots
+    from agent.router import Router
+    from finetune.calibration import intent_metrics
+    from finetune.schema import load_examples
+
+    router = Router(settings, model_dir=model)
+    examples = load_examples(data, strict_fields=False)
+    preds = [router.route_message(ex.text, slots.extract(ex.text)).prediction for ex in examples]
+    metrics = intent_metrics([ex.intent for ex in examples], [p.intent for p in preds], np.array([p.confidence for p in preds]), settings.intents.oos_label)
+    return {**metrics, "model": str(router.classifier().model_dir), "scope": "router"}
 
 
 def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:

@@ -39,6 +39,10 @@ def test_train_register_promote_evaluate_and_rollback(settings, tiny_intents: Pa
     metrics = json.loads(capsys.readouterr().out)
     assert {"n", "accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precision", "ece"} <= set(metrics)
     assert metrics["n"] == 24
+    # the agent's whole router (classifier + rules) is scored with the same report
+    assert main(["eval", "intents", "--data", str(tiny_intents / "dev.jsonl"), "--router", "--json"]) == 0
+    routed = json.loads(capsys.readouterr().out)
+    assert routed["scope"] == "router" and routed["n"] == 24 and 0 <= routed["accuracy"] <= 1
 
     # a second run is registered; whatever the gate says, rollback to v1 is one command
     assert _train(tiny_intents, "--json", "--seed", "7") == 0
