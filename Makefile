@@ -1,12 +1,13 @@
 # Two commands for a fresh machine:
 #   make chat   set up the venv, prepare the demo store (catalog, FAQ, orders, router) and serve the chat
-#   make test   set up the venv and run the test suite
+#   make test   set up the venv and run the test suite CI runs (everything but slow, gpu and browser)
+# While developing: make test-unit (model-free tier, seconds) and make lint (what CI checks first).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 7860
 
-.PHONY: chat test install setup serve test-all bench clean
+.PHONY: chat test test-unit lint install setup serve test-all bench clean
 
 $(BIN)/aisle: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,13 @@ chat: setup serve
 
 test: install
 	$(BIN)/python -m pytest -m "not slow and not gpu"
+
+test-unit: install
+	$(BIN)/python -m pytest -m unit
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-all: install
 	$(BIN)/python -m pytest -m "not gpu"

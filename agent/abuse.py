@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.db import OrderRepository
 from aisle.fileio import read_jsonl
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def case_text(case: dict[str, Any]) -> str:
 
 
 def secrets(agent: Agent) -> set[str]:
-    rows = agent.db.query("SELECT email, name, tracking_number FROM orders")
+    rows = OrderRepository(agent.db).contacts()
     out: set[str] = set()
     for r in rows:
         out.update(v.lower() for v in (r["email"], r["name"], r["tracking_number"]) if v)
@@ -61,7 +62,7 @@ def run_corpus(agent: Agent, path: Path) -> dict[str, Any]:
                 leaked = [s for s in private if s in lowered]
                 if leaked:
                     problem = f"leaked customer data: {leaked[:2]}"
-        except Exception as exc:  # any exception is a failure of this suite
+        except Exception as exc:  # noqa: BLE001  (any exception, bug or not, is a failure this suite reports)
             problem = f"{type(exc).__name__}: {exc}"
         if problem is None:
             tally[cat]["passed"] += 1

@@ -8,7 +8,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from agent.db import Database
+from agent.db import Database, FeedbackRepository, TurnLog
+from agent.privacy import redact
+from aisle.formatting import percentile
+from aisle.labels import EMPTY
 
 WINDOWS = {"last 24 hours": timedelta(hours=24), "last 7 days": timedelta(days=7), "last 30 days": timedelta(days=30), "all time": None}
 
@@ -35,13 +38,10 @@ class AnalyticsReport:
         return asdict(self)
 
 
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return round(values[lo] + (values[hi] - values[lo]) * (k - lo), 1)
+def _normalise(text: str) -> str:
+    """One line, lower case, redacted (tags stay upper case: ``[PHONE]``)."""
+    low = redact(re.sub(r"\s+", " ", text.strip())).lower()
+    return re.sub(r"\[(email|phone|card|address|id)\]", lambda m: m.group(0).upper(), low)[:120]
 
 
 def compute(db: Database, window: str = "last 7 days", low_confidence: float = 0.45, now: datetime | None = None) -> AnalyticsReport:
@@ -50,10 +50,7 @@ def compute(db: Database, window: str = "last 7 days", low_confidence: float = 0
         raise ValueError(f"unknown window {window!r}; choose one of {list(WINDOWS)}")
     span = WINDOWS[window]
     since = ((now or datetime.now(UTC)) - span).isoformat() if span else ""
-    turns = db.query(
-        "SELECT session_id, intent, confidence, latency_ms, handoff, handoff_reason, resolved, user_text, action FROM turns WHERE created_at >= ?",
-        (since,),
-    )
+    turns = TurnLog(db).since(since)
     r = AnalyticsReport(window)
     if not turns:
         return r
@@ -64,18 +61,17 @@ def compute(db: Database, window: str = "last 7 days", low_confidence: float = 0
     r.handoffs = sum(1 for t in turns if t["handoff"])
     r.handoff_reasons = dict(Counter(t["handoff_reason"] for t in turns if t["handoff"]).most_common())
     r.intents = dict(Counter(t["intent"] for t in turns).most_common())
-    scored = [t for t in turns if t["intent"] != "empty"]
+    scored = [t for t in turns if t["intent"] != EMPTY]
     r.low_confidence_rate = round(sum(1 for t in scored if t["confidence"] < low_confidence) / len(scored), 4) if scored else None
     lat = [float(t["latency_ms"]) for t in turns]
-    r.latency_p50_ms, r.latency_p95_ms = _percentile(lat, 0.5), _percentile(lat, 0.95)
+    r.latency_p50_ms, r.latency_p95_ms = percentile(lat, 0.5, digits=1), percentile(lat, 0.95, digits=1)
     r.actions = dict(Counter(t["action"] for t in turns if t["action"]).most_common())
-    fb = db.query("SELECT rating, COUNT(*) AS n FROM feedback WHERE created_at >= ? GROUP BY rating", (since,))
-    counts = {row["rating"]: row["n"] for row in fb}
+    counts = FeedbackRepository(db).rating_counts(since)
     r.thumbs_up, r.thumbs_down = counts.get(1, 0), counts.get(-1, 0)
     rated = r.thumbs_up + r.thumbs_down
     r.thumbs_up_ratio = round(r.thumbs_up / rated, 4) if rated else None
-    unanswered = Counter(
-        re.sub(r"\s+", " ", t["user_text"].strip().lower())[:120] for t in turns if not t["resolved"] and t["intent"] != "empty" and t["user_text"].strip()
+    unanswered = Counter(  # redacted again on the way out: rows written by older versions may hold raw text
+        _normalise(t["user_text"]) for t in turns if not t["resolved"] and t["intent"] != EMPTY and t["user_text"].strip()
     )
     r.unanswered = unanswered.most_common(10)
     return r

@@ -6,10 +6,10 @@ Stored in ``handoffs`` for the human queue (``aisle handoffs``, the UI's Handoff
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from agent.db import Database
-from agent.session import now_iso
+from agent.db import Database, HandoffRepository
 
 if TYPE_CHECKING:
     from agent.session import SessionState
@@ -22,14 +22,18 @@ REASONS = {
     "verification_locked": "too many failed order verifications",
     "not_sure": "the help centre had no confident answer",
     "unanswerable_product_question": "a product question the listing cannot answer",
+    "order_store_unavailable": "order lookups are refused: the order store vanished or lost its orders (see store health)",
 }
 
 
 class HandoffDesk:
+    """The human queue: open (with the turn), list and close handoffs."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.repo = HandoffRepository(db)
 
-    def open(self, cur: Any, session_id: str, turn_id: int, reason: str, state: SessionState, transcript: list[dict[str, str]]) -> int:
+    def open(self, cur: sqlite3.Cursor, session_id: str, turn_id: int, reason: str, state: SessionState, transcript: list[dict[str, str]]) -> int:
         """Insert inside the caller's transaction (the turn and its handoff commit together)."""
         summary = {
             "reason": REASONS.get(reason, reason),
@@ -38,17 +42,11 @@ class HandoffDesk:
             "viewed_products": state.viewed[-5:],
             "turns": state.turns,
         }
-        cur.execute(
-            "INSERT INTO handoffs(created_at, session_id, turn_id, reason, summary, transcript, status) VALUES (?,?,?,?,?,?, 'open')",
-            (now_iso(), session_id, turn_id, reason, json.dumps(summary, ensure_ascii=False), json.dumps(transcript, ensure_ascii=False)),
-        )
-        return int(cur.lastrowid)
+        return self.repo.open(cur, session_id, turn_id, reason, json.dumps(summary, ensure_ascii=False), json.dumps(transcript, ensure_ascii=False))
 
     def list(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM handoffs" + (" WHERE status = ?" if status else "") + " ORDER BY handoff_id DESC LIMIT ?"
-        rows = self.db.query(sql, (status, limit) if status else (limit,))
         out = []
-        for r in rows:
+        for r in self.repo.list(status, limit):
             d = dict(r)
             d["summary"] = json.loads(d["summary"])
             d["transcript"] = json.loads(d["transcript"])
@@ -56,6 +54,4 @@ class HandoffDesk:
         return out
 
     def close(self, handoff_id: int) -> bool:
-        with self.db.transaction() as cur:
-            cur.execute("UPDATE handoffs SET status='closed' WHERE handoff_id = ? AND status='open'", (handoff_id,))
-            return cur.rowcount > 0
+        return self.repo.close(handoff_id)

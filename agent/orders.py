@@ -2,7 +2,9 @@
 
 Every action, allowed or denied, is recorded in ``actions``. Verification needs both the
 order id and the e-mail on the order, compared in constant time; a wrong pair never tells
-the caller whether the order exists.
+the caller whether the order exists. The dialogue verifies through
+``agent.verification.OrderVerifier``, which also limits guesses; loading orders marks the
+store (``agent.store_health``) so that losing them later raises the alarm.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.db import Database
+from agent.db import ActionLog, Database, OrderRepository
 from agent.privacy import EMAIL_RE
-from agent.session import now_iso
+from agent.store_health import mark_store
 from aisle.errors import DataError, NotFoundError
 from aisle.fileio import scan_jsonl
 
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
     from aisle.settings import Settings
 
 STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled", "returned")
+CANCELLABLE_STATUSES = ("pending", "processing")  # defaults of Settings.agent.cancellable_statuses
+RETURNABLE_STATUSES = ("delivered",)  # defaults of Settings.agent.returnable_statuses
 ORDER_FIELDS = {"order_id", "email", "name", "status", "items", "placed_at", "shipped_at", "carrier", "tracking_number", "delivered_at", "total", "currency"}
 
 
@@ -47,6 +53,27 @@ class Order:
     refund_status: str | None = None
     refund_amount: float | None = None
     refund_issued_at: str | None = None
+
+    # --- eligibility: the one home of the cancel/return rules (used by OrderStore and the order flow) ---
+    def is_cancellable(self, statuses: Sequence[str] = CANCELLABLE_STATUSES) -> bool:
+        """Whether the order may still be cancelled (it has not left the warehouse)."""
+        return self.status in statuses
+
+    def days_since_delivery(self, now: datetime) -> int | None:
+        return (now - datetime.fromisoformat(self.delivered_at)).days if self.delivered_at else None
+
+    def return_denial(self, now: datetime, window_days: int, statuses: Sequence[str] = RETURNABLE_STATUSES) -> str | None:
+        """Why a return cannot start now (``already_requested``, ``not_delivered``, ``window_passed``), or ``None``."""
+        if self.return_status:
+            return "already_requested"
+        age = self.days_since_delivery(now)
+        if self.status not in statuses or age is None:
+            return "not_delivered"
+        return "window_passed" if age > window_days else None
+
+    def is_returnable(self, now: datetime, window_days: int, statuses: Sequence[str] = RETURNABLE_STATUSES) -> bool:
+        """Whether a return may start now: delivered, within ``window_days``, none requested yet."""
+        return self.return_denial(now, window_days, statuses) is None
 
 
 @dataclass
@@ -126,27 +153,24 @@ class OrderStore:
     def __init__(self, settings: Settings, db: Database | None = None) -> None:
         self.settings = settings
         self.db = db or Database(settings.db_path)
+        self.rows = OrderRepository(self.db)
 
     # --- loading ---------------------------------------------------------------------------
     def upsert(self, orders: list[Order]) -> tuple[int, int]:
         inserted = updated = 0
         with self.db.transaction() as cur:
             for o in orders:
-                exists = cur.execute("SELECT 1 FROM orders WHERE order_id = ?", (o.order_id,)).fetchone()
-                cur.execute(
-                    """INSERT INTO orders(order_id, email, name, status, items_json, placed_at, shipped_at, delivered_at, carrier,
-                       tracking_number, total, currency, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-                       ON CONFLICT(order_id) DO UPDATE SET email=excluded.email, name=excluded.name, status=excluded.status,
-                       items_json=excluded.items_json, placed_at=excluded.placed_at, shipped_at=excluded.shipped_at,
-                       delivered_at=excluded.delivered_at, carrier=excluded.carrier, tracking_number=excluded.tracking_number,
-                       total=excluded.total, currency=excluded.currency, updated_at=excluded.updated_at""",
-                    (o.order_id, o.email, o.name, o.status, json.dumps(o.items), o.placed_at, o.shipped_at, o.delivered_at,
-                     o.carrier, o.tracking_number, o.total, o.currency, now_iso()),
-                )
-                if exists:
-                    updated += 1
-                else:
+                new = OrderRepository.upsert(cur, {
+                    "order_id": o.order_id, "email": o.email, "name": o.name, "status": o.status, "items_json": json.dumps(o.items),
+                    "placed_at": o.placed_at, "shipped_at": o.shipped_at, "delivered_at": o.delivered_at, "carrier": o.carrier,
+                    "tracking_number": o.tracking_number, "total": o.total, "currency": o.currency,
+                })  # fmt: skip
+                if new:
                     inserted += 1
+                else:
+                    updated += 1
+        if orders:
+            mark_store(self.settings, self.db)  # the store now has orders: losing them later is an alarm
         return inserted, updated
 
     def ingest(self, path: Path) -> dict[str, Any]:
@@ -169,34 +193,40 @@ class OrderStore:
         return {"rows_read": read, "loaded": len(orders), "inserted": inserted, "updated": updated, "rejected": len(rejections), "rejections": rejections[:50]}
 
     # --- reads -----------------------------------------------------------------------------
-    def _row_to_order(self, r: Any) -> Order:
+    @staticmethod
+    def order_from_row(r: sqlite3.Row) -> Order:
         d = dict(r)
         d["items"] = json.loads(d.pop("items_json") or "[]")
         d.pop("updated_at", None)
         return Order(**d)
 
+    def _row_to_order(self, r: sqlite3.Row) -> Order:
+        return self.order_from_row(r)
+
     def get(self, order_id: str) -> Order:
-        rows = self.db.query("SELECT * FROM orders WHERE order_id = ?", (normalize_order_id(order_id),))
-        if not rows:
+        row = self.rows.get(normalize_order_id(order_id))
+        if row is None:
             raise NotFoundError(f"unknown order {order_id}")
-        return self._row_to_order(rows[0])
+        return self._row_to_order(row)
 
     def verify(self, order_id: str, email: str) -> Order | None:
-        """The order if ``email`` is the one on it; ``None`` otherwise (whether or not it exists)."""
-        rows = self.db.query("SELECT * FROM orders WHERE order_id = ?", (normalize_order_id(order_id),))
-        stored = rows[0]["email"] if rows else "nobody@invalid.invalid"
+        """The order if ``email`` is the one on it; ``None`` otherwise (whether or not it exists).
+
+        Unguarded: nothing counts or limits the guesses. Anything a stranger can reach goes through
+        ``agent.verification.OrderVerifier`` (failures counted per order and per client); this is for
+        staff tools and tests.
+        """
+        row = self.rows.get(normalize_order_id(order_id))
+        stored = row["email"] if row is not None else "nobody@invalid.invalid"
         ok = hmac.compare_digest(stored.encode(), (email or "").strip().lower().encode())
-        return self._row_to_order(rows[0]) if (rows and ok) else None
+        return self._row_to_order(row) if (row is not None and ok) else None
 
     def count(self) -> int:
-        return int(self.db.query("SELECT COUNT(*) AS n FROM orders")[0]["n"])
+        return self.rows.count()
 
     # --- actions ---------------------------------------------------------------------------
-    def _record(self, cur: Any, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any]) -> None:
-        cur.execute(
-            "INSERT INTO actions(created_at, session_id, order_id, action, outcome, detail) VALUES (?,?,?,?,?,?)",
-            (now_iso(), session_id, order_id, action, outcome, json.dumps(detail)),
-        )
+    def _record(self, cur: sqlite3.Cursor, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any]) -> None:
+        ActionLog.record(cur, action, outcome, order_id, session_id, detail)
 
     def record(self, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any] | None = None) -> None:
         with self.db.transaction() as cur:
@@ -204,21 +234,17 @@ class OrderStore:
 
     def cancel(self, order_id: str, session_id: str | None = None) -> ActionResult:
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+            row = OrderRepository.get_for_update(cur, order_id)
             if row is None:
                 raise NotFoundError(f"unknown order {order_id}")
             order = self._row_to_order(row)
             if order.status == "cancelled":
                 self._record(cur, "cancel_order", "already_cancelled", order_id, session_id, {})
                 return ActionResult(False, "cancel_order", "cancel_already", order)
-            if order.status not in self.settings.agent.cancellable_statuses:
+            if not order.is_cancellable(self.settings.agent.cancellable_statuses):
                 self._record(cur, "cancel_order", "denied", order_id, session_id, {"status": order.status})
                 return ActionResult(False, "cancel_order", "cancel_denied", order, {"status": order.status})
-            ts = now_iso()
-            cur.execute(
-                "UPDATE orders SET status='cancelled', refund_status='issued', refund_amount=total, refund_issued_at=?, updated_at=? WHERE order_id=?",
-                (ts, ts, order_id),
-            )
+            OrderRepository.mark_cancelled(cur, order_id)
             self._record(cur, "cancel_order", "done", order_id, session_id, {"previous_status": order.status, "refund": order.total})
         return ActionResult(True, "cancel_order", "cancel_done", self.get(order_id))
 
@@ -226,21 +252,21 @@ class OrderStore:
         now = now or datetime.now(UTC)
         window = self.settings.agent.return_window_days
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+            row = OrderRepository.get_for_update(cur, order_id)
             if row is None:
                 raise NotFoundError(f"unknown order {order_id}")
             order = self._row_to_order(row)
-            if order.return_status:
+            denial = order.return_denial(now, window, self.settings.agent.returnable_statuses)
+            if denial == "already_requested":
                 self._record(cur, "start_return", "already_requested", order_id, session_id, {})
                 return ActionResult(False, "start_return", "return_already", order)
-            if order.status not in self.settings.agent.returnable_statuses or not order.delivered_at:
+            if denial == "not_delivered":
                 self._record(cur, "start_return", "denied_not_delivered", order_id, session_id, {"status": order.status})
                 return ActionResult(False, "start_return", "return_not_delivered", order, {"status": order.status})
-            age = (now - datetime.fromisoformat(order.delivered_at)).days
-            if age > window:
+            age = order.days_since_delivery(now)
+            if denial == "window_passed":
                 self._record(cur, "start_return", "denied_window", order_id, session_id, {"days_since_delivery": age})
                 return ActionResult(False, "start_return", "return_window_passed", order, {"days": age, "window": window})
-            ts = now_iso()
-            cur.execute("UPDATE orders SET return_status='requested', return_requested_at=?, refund_status='pending_return', updated_at=? WHERE order_id=?", (ts, ts, order_id))
+            OrderRepository.mark_return_requested(cur, order_id)
             self._record(cur, "start_return", "done", order_id, session_id, {"days_since_delivery": age})
         return ActionResult(True, "start_return", "return_started", self.get(order_id), {"days": age, "window": window})

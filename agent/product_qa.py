@@ -7,29 +7,34 @@ listings of the same item (same brand, near-identical title) in the asked colour
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.errors import AisleError
+from aisle.formatting import money
 from aisle.text import jaccard, tokenize, truncate
 from retrieval.schema import Product, SearchFilters
 
 if TYPE_CHECKING:
     from retrieval.retriever import HybridRetriever
 
+log = logging.getLogger(__name__)
+
 ASPECTS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("waterproof", r"water ?proof|water.?resistant|rain", ("water_resistant", "waterproof", "water_resistance_depth")),
-    ("warranty", r"warrant|guarantee", ("warranty_summary", "warranty", "warranty_type", "warranty_service_type", "domestic_warranty", "covered_in_warranty")),
-    ("care", r"\bwash|machine.?washable|\bcare\b|\bclean|iron", ("care_instructions", "wash_care", "fabric_care")),
-    ("material", r"material|fabric|made of|made from|leather|cotton|silk|wool|what is it made", ("material", "fabric", "outer_material", "base_material", "strap_material", "frame_material", "sole_material")),
-    ("dimensions", r"dimension|how big|length|width|height|weight|heavy|capacity|how large|volume|litre|liter", ("dimensions", "length", "width", "height", "weight", "capacity", "depth", "diameter", "volume")),
-    ("color", r"colou?rs?\b|shade|\bin (?:red|blue|green|black|white|pink|yellow|grey|gray|brown|gold|silver|navy|maroon|purple|orange|beige)\b", ("color", "dial_color", "strap_color")),
-    ("size", r"\bsizes?\b|\bfit\b|\bxx?l\b|\bxs\b|\bsmall\b|\bmedium\b|\blarge\b|true to size|\bsize\s*\d", ("size", "ring_size")),
-    ("price", r"price|cost|how much|expensive|discount", ()),
-    ("brand", r"brand|who makes|manufacturer|made by", ()),
-    ("rating", r"rating|reviews?|stars?|rated", ()),
-    ("audience", r"\bfor (?:men|women|kids|boys|girls)\b|men or women|unisex|suitable for", ("gender", "ideal_for")),
-    ("occasion", r"occasion|party|formal|casual|wedding|office", ("occasion",)),
+    ("waterproof", r"water ?proof|water.?resistant|rain|防水", ("water_resistant", "waterproof", "water_resistance_depth")),
+    ("warranty", r"warrant|guarantee|保修|质保", ("warranty_summary", "warranty", "warranty_type", "warranty_service_type", "domestic_warranty", "covered_in_warranty")),
+    ("care", r"\bwash|machine.?washable|\bcare\b|\bclean|iron|机洗|水洗|清洗|洗涤|熨", ("care_instructions", "wash_care", "fabric_care")),
+    ("material", r"material|fabric|made of|made from|leather|cotton|silk|wool|what is it made|材质|面料|布料|什么做的|真皮|纯棉|真丝|羊毛", ("material", "fabric", "outer_material", "base_material", "strap_material", "frame_material", "sole_material")),
+    ("dimensions", r"dimension|how big|length|width|height|weight|heavy|capacity|how large|volume|litre|liter|尺寸|多大|多长|多宽|多高|重量|多重|重不重|容量", ("dimensions", "length", "width", "height", "weight", "capacity", "depth", "diameter", "volume")),
+    ("color", r"colou?rs?\b|shade|\bin (?:red|blue|green|black|white|pink|yellow|grey|gray|brown|gold|silver|navy|maroon|purple|orange|beige)\b|颜色|什么色", ("color", "dial_color", "strap_color")),
+    ("size", r"\bsizes?\b|\bfit\b|\bxx?l\b|\bxs\b|\bsmall\b|\bmedium\b|\blarge\b|true to size|\bsize\s*\d|尺码|几码|什么码|多少码|\d+码", ("size", "ring_size")),
+    ("price", r"price|cost|how much|expensive|discount|价格|多少钱|价钱|贵不贵|折扣", ()),
+    ("brand", r"brand|who makes|manufacturer|made by|品牌|牌子|厂家", ()),
+    ("rating", r"rating|reviews?|stars?|rated|评分|口碑|几星", ()),
+    ("audience", r"\bfor (?:men|women|kids|boys|girls)\b|men or women|unisex|suitable for|男女通用|适合男|适合女|适合小孩|适合谁", ("gender", "ideal_for")),
+    ("occasion", r"occasion|party|formal|casual|wedding|office|场合|上班|婚礼|聚会|正式", ("occasion",)),
 ]
 
 
@@ -50,14 +55,15 @@ def aspect_of(question: str) -> str:
 
 
 def _money(p: Product) -> str:
-    return f"₹{p.price:,.0f}" if p.price is not None else "not listed"
+    return money(p.price, p.currency, missing="not listed")
 
 
 def find_variants(retriever: HybridRetriever, product: Product, filters: SearchFilters) -> list[Product]:
     """Other listings of the same item (same brand, title Jaccard ≥ 0.75) matching ``filters``."""
     try:
         res = retriever.search_products(product.title, filters, k=20, mode="lexical", parse=False)
-    except Exception:
+    except AisleError:  # the catalog is unavailable: answer about this listing alone
+        log.warning("could not look for other listings of %s", product.id, exc_info=True)
         return []
     base = set(tokenize(product.title))
     return [

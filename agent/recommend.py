@@ -11,18 +11,23 @@ Every product carries a one-line human-readable *why*.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from aisle.errors import AisleError, NotFoundError
+from aisle.formatting import money
 from retrieval.schema import Product, SearchFilters
 
 if TYPE_CHECKING:
     from agent.session import SessionState
     from retrieval.retriever import HybridRetriever
 
+log = logging.getLogger(__name__)
+
 PRICE_BAND = 0.35
-GOES_WITH_RE = re.compile(r"go(?:es)? (?:well )?with|match(?:es)?|pair(?:s)? with|complete the look|wear with|along with|accessor", re.IGNORECASE)
+GOES_WITH_RE = re.compile(r"go(?:es)? (?:well )?with|match(?:es)?|pair(?:s)? with|complete the look|wear with|along with|accessor|搭配|配什么|配套", re.IGNORECASE)
 
 # (words in the anchor's category/title) → complementary searches
 COMPLEMENTS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
@@ -45,9 +50,9 @@ COMPLEMENTS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
 
 
 # words that ask *for* a recommendation rather than say what to recommend
-REQUEST_WORDS = set(
-    ["recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions", "similar", "else", "alternative", "alternatives", "like", "good", "best", "nice", "popular", "trending", "pick", "picks", "choose", "decide", "should", "would", "could", "get", "buy", "idea", "ideas", "advice", "option", "options", "something", "anything", "what", "which", "you", "your", "me", "my", "top", "favourite", "favorite", "go", "goes", "well", "with", "match", "matches", "this", "that", "these", "those", "one", "ones", "it", "them", "people", "usually"]
-)
+REQUEST_WORDS = frozenset(
+    {"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions", "similar", "else", "alternative", "alternatives", "like", "good", "best", "nice", "popular", "trending", "pick", "picks", "choose", "decide", "should", "would", "could", "get", "buy", "idea", "ideas", "advice", "option", "options", "something", "anything", "what", "which", "you", "your", "me", "my", "top", "favourite", "favorite", "go", "goes", "well", "with", "match", "matches", "this", "that", "these", "those", "one", "ones", "it", "them", "people", "usually"}
+)  # fmt: skip
 
 
 def recommendation_query(text: str) -> str:
@@ -66,7 +71,7 @@ class Recommendation:
 
 
 def _money(x: float) -> str:
-    return f"₹{x:,.0f}"
+    return money(round(x))  # a price band, not a price: whole rupees
 
 
 class Recommender:
@@ -80,7 +85,10 @@ class Recommender:
             return None
         try:
             return self.retriever.get_products([pid])[0]
-        except Exception:
+        except NotFoundError:  # the item left the catalog since it was shown
+            return None
+        except AisleError:
+            log.warning("could not load the anchor product %s", pid, exc_info=True)
             return None
 
     def recommend(self, text: str, query: str, filters: SearchFilters, state: SessionState) -> Recommendation:
@@ -129,7 +137,10 @@ class Recommender:
         for pid in [*state.liked, *state.viewed[-5:]]:
             try:
                 p = self.retriever.get_products([pid])[0]
-            except Exception:
+            except NotFoundError:  # the item left the catalog since it was viewed
+                continue
+            except AisleError:
+                log.warning("could not load viewed product %s for personalisation", pid, exc_info=True)
                 continue
             liked_colors.update(p.colors)
             liked_cats.update(c.lower() for c in p.category_path[:2])
@@ -140,7 +151,7 @@ class Recommender:
             reasons = []
             if liked_colors & set(p.colors):
                 bonus += 0.5
-                reasons.append(f"in {sorted(liked_colors & set(p.colors))[0]}, a colour you looked at")
+                reasons.append(f"in {min(liked_colors & set(p.colors))}, a colour you looked at")
             if liked_cats & {c.lower() for c in p.category_path[:2]}:
                 bonus += 0.3
                 reasons.append("close to what you browsed")

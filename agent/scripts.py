@@ -70,6 +70,8 @@ def check(reply: Reply, expect: dict[str, Any]) -> list[str]:
         problems.append(f"handoff {reply.handoff} != {expect['handoff']}")
     if "action" in expect and reply.action != expect["action"]:
         problems.append(f"action {reply.action!r} != {expect['action']!r}")
+    if "action_status" in expect and reply.action_status != expect["action_status"]:
+        problems.append(f"action_status {reply.action_status!r} != {expect['action_status']!r}")
     if "products_nonempty" in expect and bool(reply.products) != bool(expect["products_nonempty"]):
         problems.append(f"products_nonempty expected {expect['products_nonempty']}, got {len(reply.products)} products")
     ids = {p.id for p in reply.products}
@@ -111,6 +113,7 @@ def isolated_agent(settings: Settings, workdir: Path) -> Agent:
 
     from agent.agent import Agent as _Agent
     from agent.db import Database
+    from agent.multilingual_router import language_router
     from agent.router import Router
     from retrieval.factory import build_stack
 
@@ -122,7 +125,8 @@ def isolated_agent(settings: Settings, workdir: Path) -> Agent:
         src.close()
         dst.close()
     settings.ensure_dirs()
-    return _Agent(settings, build_stack(settings), Router(settings), Database(copy))
+    stack = build_stack(settings)
+    return _Agent(settings, stack, Router(settings, multilingual=language_router(settings, stack)), Database(copy))
 
 
 def run_scripts(settings: Settings, path: Path, agent: Agent | None = None) -> dict[str, Any]:

@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 # least important first: what to drop when nothing matches
 RELAX_ORDER = ("sizes", "brands", "genders", "colors", "categories", "min_price", "max_price")
 DENSE_FLOOR = 0.42
-FILLER = set(
-    ["in", "on", "for", "of", "a", "an", "the", "show", "me", "some", "any", "only", "please", "ones", "one", "just", "also", "too", "something", "anything", "stuff", "items", "things", "do", "you", "have", "got", "what", "about", "how", "colour", "color", "size", "sizes", "cheap", "cheaper", "cheapest", "budget", "affordable", "more", "options", "search", "find", "looking", "buy", "want", "need", "see", "list", "display", "browse", "get", "i'd", "like", "pair", "pairs", "under", "below", "above", "over", "between", "and", "or", "less", "than", "rupees", "rs", "inr", "price", "priced", "cost", "costing", "within", "upto", "up", "to", "around", "range", "ok", "okay", "now", "instead"]
-)
+FILLER = frozenset(
+    {"in", "on", "for", "of", "a", "an", "the", "show", "me", "some", "any", "only", "please", "ones", "one", "just", "also", "too", "something", "anything", "stuff", "items", "things", "do", "you", "have", "got", "what", "about", "how", "colour", "color", "size", "sizes", "cheap", "cheaper", "cheapest", "budget", "affordable", "more", "options", "search", "find", "looking", "buy", "want", "need", "see", "list", "display", "browse", "get", "i'd", "like", "pair", "pairs", "under", "below", "above", "over", "between", "and", "or", "less", "than", "rupees", "rs", "inr", "price", "priced", "cost", "costing", "within", "upto", "up", "to", "around", "range", "ok", "okay", "now", "instead"}
+)  # fmt: skip
 _NOT_CONTENT = (FILLER | set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"women", "men", "kid", "girl", "boy", "xl", "xxl", "xs"}) - AMBIGUOUS_COLOR_WORDS
 
 

@@ -13,12 +13,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agent.privacy import EMAIL_RE
+from agent.privacy import ORDER_ID_RE, find_emails, remove_emails
 from retrieval.query import CatalogVocabulary, parse_query
 from retrieval.schema import SearchFilters
 
-# ASCII boundaries, not \b: in "我的订单ORD-17004在哪里" the Chinese letters are word characters too
-ORDER_ID_RE = re.compile(r"(?<![A-Za-z0-9])(?:ORD|ORDER)[\s#:-]*?(\d{4,10})(?![0-9])|#\s?(\d{5,10})(?![0-9])", re.IGNORECASE)
+# ORDER_ID_RE (ORD-10234, order #10234) lives in agent/privacy.py: what is not personal data is defined next to what is
 
 ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
@@ -29,11 +28,18 @@ _ORDINAL_RE = re.compile(
     r"|(?:number|no\.?|#|option|item)\s*([1-5])\b",
     re.IGNORECASE,
 )
-_MORE_RE = re.compile(r"^\s*(?:show\s+(?:me\s+)?)?(?:some\s+)?(?:more|next|others?|other ones|anything else|next page|more options|more please)\b", re.IGNORECASE)
-_CHEAPER_RE = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|cheapest|便宜一点|更便宜)\b", re.IGNORECASE)
-_PRICIER_RE = re.compile(r"\b(more expensive|pricier|premium|higher end|fancier|better quality)\b", re.IGNORECASE)
-_YES_RE = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please do|go ahead|confirm(?:ed)?|do it|correct|right|haan|ha|是的?|好的?)\b", re.IGNORECASE)
-_NO_RE = re.compile(r"^\s*(?:no|nope|nah|don'?t|do not|cancel that|never ?mind|stop|wait|不(?:要|用)?)\b", re.IGNORECASE)
+# Chinese alternatives carry no \b: Han characters are word characters, so "好的谢谢" has no boundary after 好的.
+_MORE_RE = re.compile(r"^\s*(?:show\s+(?:me\s+)?)?(?:some\s+)?(?:more|next|others?|other ones|anything else|next page|more options|more please)\b"
+                      r"|^\s*(?:请)?(?:再|给我)?(?:多)?(?:看看|来点|来些|看)?(?:更多|多一些|多点|别的|其他|换一批|下一页|还有吗|还有别的|还有其他)", re.IGNORECASE)
+_CHEAPER_RE = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|cheapest)\b"
+                         r"|便宜一?点|便宜些|更便宜|再便宜|最便宜|便宜的|价格低一?点|低价一?点", re.IGNORECASE)
+_PRICIER_RE = re.compile(r"\b(more expensive|pricier|premium|higher end|fancier|better quality)\b|贵一?点|更贵|贵一些|高端一?点|质量更好|好一点的", re.IGNORECASE)
+_YES_RE = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please do|go ahead|confirm(?:ed)?|do it|correct|right|haan|ha)\b"
+                     r"|^\s*(?:是的|是啊|是|好的|好啊|好吧|好|可以|行|确认|确定|对的|对|嗯|没问题|当然)(?!不)", re.IGNORECASE)
+_NO_RE = re.compile(r"^\s*(?:no|nope|nah|don'?t|do not|cancel that|never ?mind|stop|wait)\b"
+                    r"|^\s*(?:不要|不用|不了|不是|不行|不必|不需要|算了|别|不)(?!错)", re.IGNORECASE)
+_ZH_ORDINAL_RE = re.compile(r"第\s*([一二三四五1-5])\s*(?:个|件|款|条|双|只|种|项|块)?|(最后)(?:一)?(?:个|件|款|条|双|只)?")
+_ZH_ORDINALS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
 
 NEGATIVE_WORDS = {
     "terrible", "worst", "angry", "furious", "unacceptable", "disgusting", "horrible", "awful", "scam", "fraud", "cheated",
@@ -41,6 +47,10 @@ NEGATIVE_WORDS = {
     "rubbish", "garbage", "joke", "shameful", "lied", "liars", "never again", "fed up", "sick of", "waste", "lawyer",
     "sue", "complaint", "complain", "broken", "damaged", "rude", "incompetent", "nonsense", "bad", "poor", "upset",
 }
+NEGATIVE_WORDS_ZH = (
+    "太差", "很差", "垃圾", "气死", "生气", "愤怒", "骗子", "欺骗", "骗人", "坑人", "失望", "差评", "恶劣", "投诉", "不满", "受够",
+    "太过分", "过分了", "什么破", "烂透", "无语", "恶心", "退钱", "举报", "律师", "起诉", "假货",
+)
 _INJECTION_RE = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|system)?\s*(instructions|rules|prompt|guidelines)"
     r"|system prompt|developer mode|jailbreak|you are now|act as (?:an? )?(?:admin|administrator|developer|dan)"
@@ -86,13 +96,17 @@ def order_ids(text: str) -> list[str]:
 
 
 def emails(text: str) -> list[str]:
-    return list(dict.fromkeys(m.group(0).lower() for m in EMAIL_RE.finditer(text)))
+    """E-mail addresses, also spelled out ("priya at gmail dot com" → ``priya@gmail.com``), lower-cased."""
+    return find_emails(text)
 
 
 def ordinal(text: str) -> int | None:
     m = _ORDINAL_RE.search(text)
     if not m:
-        return None
+        zh = _ZH_ORDINAL_RE.search(text)  # "第二个", "最后一件"
+        if zh is None:
+            return None
+        return -1 if zh.group(2) else _ZH_ORDINALS[zh.group(1)]
     if m.group(1):
         return ORDINALS[m.group(1).lower()]
     return int(m.group(2)) - 1
@@ -102,6 +116,7 @@ def negativity(text: str) -> float:
     """0..1: share of negative cues (lexicon, shouting, repeated "!"). Crude on purpose: cheap and explainable."""
     lowered = text.lower()
     hits = sum(1 for w in NEGATIVE_WORDS if re.search(rf"\b{re.escape(w)}\b", lowered))
+    hits += sum(1 for w in NEGATIVE_WORDS_ZH if w in text)  # no word boundaries in Chinese
     letters = [c for c in text if c.isalpha()]
     shouting = len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.7
     score = min(1.0, 0.34 * hits + (0.3 if shouting else 0.0) + (0.2 if "!!" in text else 0.0))
@@ -116,7 +131,7 @@ def routing_text(text: str) -> str:
     """
     prefix = r"(?:\b(?:my|the|this|that|our)\s+)?(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*)?"
     out = re.sub(prefix + "(?:" + ORDER_ID_RE.pattern + ")", "my order", text, flags=re.IGNORECASE)
-    out = EMAIL_RE.sub("", out)
+    out = remove_emails(out)
     return re.sub(r"\s+", " ", out).strip(" ,") or text
 
 
@@ -127,7 +142,7 @@ def looks_like_injection(text: str) -> bool:
 def extract(text: str, vocabulary: CatalogVocabulary | None = None) -> Slots:
     """Everything the dialogue needs from one message."""
     found_emails = emails(text)
-    without_contacts = EMAIL_RE.sub(" ", ORDER_ID_RE.sub(" ", text))
+    without_contacts = remove_emails(ORDER_ID_RE.sub(" ", text))
     parsed = parse_query(without_contacts, vocabulary)
     return Slots(
         order_ids=order_ids(text),

@@ -58,6 +58,13 @@ class Reply:
     latency_ms: float = 0.0
     degraded: bool = False
     model_version: str = ""
+    # "done" when ``action`` was performed this turn; "pending_confirmation" when the agent asked the shopper to
+    # confirm a cancel/return (``action`` stays None); "refused" when it was not allowed (``action`` None); None otherwise
+    action_status: str | None = None
+    # the language the reply is written in: "zh", "en" or "other" (a message in another language gets English templates);
+    # it follows the shopper's latest message; a message without letters keeps the conversation's language
+    language: str = "en"
+    placeholder: str = ""  # the chat input's placeholder in the reply's language (the UI shows it as is)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,3 +41,11 @@ class NotFoundError(AisleError):
 
 class InputError(AisleError):
     """A request argument (query, message, rating, …) is invalid."""
+
+
+class RateLimitError(InputError):
+    """Too many requests of one kind from one session or client; ``retry_after_s`` says when to try again (HTTP 429)."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message)

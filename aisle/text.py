@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from itertools import pairwise
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _WS = re.compile(r"\s+")
@@ -63,7 +64,7 @@ def tokenize(value: str, drop_stopwords: bool = True) -> list[str]:
     for tok in _TOKEN.findall(s):
         if _CJK.search(tok):
             chars = [c for c in tok]
-            out.extend(chars if len(chars) < 2 else ["".join(p) for p in zip(chars, chars[1:])])
+            out.extend(chars if len(chars) < 2 else ["".join(p) for p in pairwise(chars)])
             continue
         if drop_stopwords and tok in STOPWORDS:
             continue
@@ -87,3 +88,14 @@ def truncate(value: str, limit: int) -> str:
     if space > limit * 0.6:
         cut = cut[:space]
     return cut.rstrip(" ,;:-") + "…"
+
+
+def sanitize(text: str, limit: int) -> tuple[str, bool]:
+    """A shopper's message made safe to process: control/format characters and unpaired surrogates
+    dropped, whitespace collapsed, NFC-normalised, cut to ``limit``. Returns ``(text, truncated)``."""
+    text = text.encode("utf-8", "replace").decode("utf-8", "replace")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", text)).strip()
+    if len(text) > limit:
+        return text[:limit], True
+    return text, False

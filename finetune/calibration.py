@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aisle.labels import OOS
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = logits / temperature
@@ -61,7 +63,7 @@ def decide(probs: np.ndarray, labels: Sequence[str], oos_label: str | None, thre
     return preds, conf
 
 
-def intent_metrics(gold: Sequence[str], pred: Sequence[str], confidence: np.ndarray, oos_label: str = "out_of_scope") -> dict[str, float | int]:
+def intent_metrics(gold: Sequence[str], pred: Sequence[str], confidence: np.ndarray, oos_label: str = OOS) -> dict[str, float | int]:
     """The report ``aisle eval intents`` prints (OOS metrics are ``None`` when the data has no OOS)."""
     from sklearn.metrics import f1_score
 

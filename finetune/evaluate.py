@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from aisle.labels import OOS
 from finetune.calibration import intent_metrics
 from finetune.classifier import IntentClassifier
 from finetune.registry import ModelRegistry
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from aisle.settings import Settings
 
 
-def evaluate_examples(classifier: IntentClassifier, examples: list[Example], oos_label: str = "out_of_scope") -> dict[str, Any]:
+def evaluate_examples(classifier: IntentClassifier, examples: list[Example], oos_label: str = OOS) -> dict[str, Any]:
     """Metrics of ``classifier`` on ``examples``; gold labels the model does not know count as errors."""
     preds = classifier.classify_batch([ex.text for ex in examples])
     gold = [ex.intent for ex in examples]
@@ -27,7 +28,7 @@ def evaluate_examples(classifier: IntentClassifier, examples: list[Example], oos
     return metrics
 
 
-def metric_supports(examples: list[Example], oos_label: str = "out_of_scope") -> dict[str, int]:
+def metric_supports(examples: list[Example], oos_label: str = OOS) -> dict[str, int]:
     """How many examples stand behind each metric (for the promotion gate's noise margin)."""
     n_oos = sum(1 for ex in examples if ex.intent == oos_label)
     n = len(examples)

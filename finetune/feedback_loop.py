@@ -1,5 +1,7 @@
 """Retraining from reviewed feedback, behind the quality gate and the promotion gate (``aisle retrain``).
 
+0. Only rows a staff reviewer accepted are used (``meta.reviewer``); the report names the
+   reviewers. A shopper's correction never reaches training without one.
 1. Feedback rows (``{text, intent, source, meta}``) are split by hashed session: ~20% is
    *held back* for evaluation only, never trained on.
 2. The rest is merged into the base training set through the data-quality gate: exact
@@ -28,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from finetune.dataset import data_hash
 from finetune.evaluate import evaluate_examples, metric_supports
-from finetune.pipeline import sample_weights
+from finetune.pipeline import gate_against_current, held_out_test, sample_weights, train_approach
 from finetune.quality import flag_feedback_noise, run_gate
 from finetune.registry import GateDecision, ModelRegistry, compare
 from finetune.schema import Example, load_examples
-from finetune.train import train_intent_classifier
 
 if TYPE_CHECKING:
     from aisle.settings import IntentSettings, Settings
@@ -60,6 +62,28 @@ def holdout_split(rows: list[Example], fraction: float) -> tuple[list[Example], 
         bucket = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         (held if bucket < fraction else train).append(ex)
     return train, held
+
+
+def reviewed_rows(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Only feedback a staff reviewer accepted trains the model; returns (those rows, how many were refused).
+
+    ``agent.learning.accepted_examples`` already yields reviewed items only; this is the
+    training side's own check, so a row that bypassed the review queue (a hand-made file, an
+    old export with shopper corrections auto-accepted) is never trained on.
+    """
+    kept = [r for r in rows if str((r.get("meta") or {}).get("reviewer") or "").strip()]
+    if len(kept) < len(rows):
+        log.warning("refusing %d feedback row(s) without a reviewer in their provenance", len(rows) - len(kept))
+    return kept, len(rows) - len(kept)
+
+
+def reviewer_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Provenance for the report: how many training rows each reviewer accepted."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        who = str(r["meta"]["reviewer"])
+        counts[who] = counts.get(who, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def feedback_example(row: dict[str, Any]) -> Example:
@@ -146,7 +170,8 @@ def retrain(
     icfg = intents or settings.intents
     base = load_examples(base_train) if isinstance(base_train, Path) else list(base_train)
     dev = load_examples(base_dev) if isinstance(base_dev, Path) else list(base_dev)
-    fb = [feedback_example(r) for r in feedback_rows]
+    reviewed, unreviewed = reviewed_rows(feedback_rows)
+    fb = [feedback_example(r) for r in reviewed]
     fb_train, fb_held = holdout_split(fb, cfg.holdout_fraction)
     train, info, gate = merge_through_gate(base, fb_train, dev, settings, cfg, icfg.seed)
     oof, classes = _gate_oof(gate, train)
@@ -155,7 +180,9 @@ def retrain(
     weights = weights / weights.mean()
     registry = ModelRegistry(settings.intent_models_dir)
     out = out_dir or registry.new_version_dir()
-    result = train_intent_classifier(train, gate.dev, icfg, out, weights, {"feedback": info, "base_train": len(base)}, progress)
+    test = held_out_test(base_dev) if isinstance(base_dev, Path) else []
+    fingerprints = {"dev_file_sha256": data_hash(dev), **({"test_sha256": data_hash(test)} if test else {})}
+    result = train_approach(icfg.approach, train, gate.dev, icfg, out, weights, {"feedback": info, "base_train": len(base), **fingerprints}, progress)
 
     from finetune.classifier import IntentClassifier
 
@@ -167,7 +194,8 @@ def retrain(
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "candidate": out.name,
         "current": cur.name if cur else None,
-        "data": {**info, "feedback_held_back": len(fb_held), "train_examples": len(train), "dev_examples": len(gate.dev)},
+        "data": {**info, "feedback_held_back": len(fb_held), "train_examples": len(train), "dev_examples": len(gate.dev),
+                 "feedback_refused_unreviewed": unreviewed, "feedback_reviewers": reviewer_counts(reviewed)},
         "candidate_metrics": {"dev": cand_dev, "feedback_holdout": cand_fb},
         "training": result.manifest["training"],
     }
@@ -175,7 +203,8 @@ def retrain(
         cur_clf = IntentClassifier(cur.path)
         cur_dev = evaluate_examples(cur_clf, gate.dev, icfg.oos_label)
         cur_fb = evaluate_examples(cur_clf, fb_held, icfg.oos_label) if fb_held else {}
-        d_dev = compare(cand_dev, cur_dev, icfg.gate_metrics, icfg.gate_tolerance, metric_supports(gate.dev, icfg.oos_label), icfg.gate_z)
+        # dev (and test): against the best of current and the last promoted versions, so allowed drops cannot add up
+        d_dev = gate_against_current(registry, out, dev, settings, test, icfg)
         d_fb = (compare(cand_fb, cur_fb, ["accuracy"], icfg.gate_tolerance, metric_supports(fb_held, icfg.oos_label), icfg.gate_z)
                 if fb_held else GateDecision(True, "no held-back feedback"))
         decision = GateDecision(d_dev.passed and d_fb.passed, f"dev: {d_dev.reason}; held-back feedback: {d_fb.reason}", cand_dev, cur_dev, {**d_dev.deltas, **{f"feedback_{k}": v for k, v in d_fb.deltas.items()}})
@@ -205,12 +234,14 @@ def write_retrain_report(report: dict[str, Any], folder: Path) -> list[Path]:
     js, md = folder / f"retrain-{stamp}.json", folder / f"retrain-{stamp}.md"
     js.write_text(json.dumps(report, indent=2), encoding="utf-8")
     d = report["data"]
+    reviewers = ", ".join(f"{k} ({v})" for k, v in d.get("feedback_reviewers", {}).items())
     lines = [
         f"# Retrain {report['candidate']} — {report['decision'].upper()}",
         "",
         f"- current: {report['current']}; decision: **{report['decision']}** ({report['gate']['reason']})",
-        f"- feedback offered {d['feedback_offered']}, added {d['feedback_added']}, held back {d['feedback_held_back']}, "
-        f"rejected as duplicate/conflict {d['feedback_rejected_duplicate_or_conflict']}, rejected as likely label noise {d['feedback_rejected_noise']}",
+        (f"- feedback offered {d['feedback_offered']}, added {d['feedback_added']}, held back {d['feedback_held_back']}, "
+         f"rejected as duplicate/conflict {d['feedback_rejected_duplicate_or_conflict']}, rejected as likely label noise {d['feedback_rejected_noise']}"),
+        (f"- reviewed by: {reviewers or 'nobody'}; refused without a reviewer: {d.get('feedback_refused_unreviewed', 0)}"),
         "",
         "| metric | current | candidate | delta |",
         "|---|---|---|---|",

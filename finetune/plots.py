@@ -37,7 +37,7 @@ def learning_curves(history: list[dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def confusion_matrix_png(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], path: Path) -> None:
+def confusion_matrix_png(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], path: Path, title: str = "Dev confusion matrix (row-normalised)") -> None:
     from sklearn.metrics import confusion_matrix
 
     plt = _plt()
@@ -51,7 +51,7 @@ def confusion_matrix_png(gold: Sequence[str], pred: Sequence[str], labels: Seque
     ax.set_yticks(range(len(labels)), labels, fontsize=6)
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
-    ax.set_title("Dev confusion matrix (row-normalised)")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

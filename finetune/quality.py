@@ -6,9 +6,10 @@ Rules, in order (each counted in the report, with examples):
 2. **exact duplicates** (same normalised text and label, same split) are dropped.
 3. **conflicting labels**: one normalised text with several labels cannot be learned;
    all its copies are dropped and listed for review.
-4. **cross-split leakage**: a dev example whose text, template group or near-duplicate
-   (token-set Jaccard ≥ threshold) is in train is removed from dev, so dev scores measure
-   generalisation.
+4. **cross-split leakage**: a dev (or test) example whose text, family ``group`` or
+   near-duplicate (token-set Jaccard ≥ threshold) is in train is removed, and so is a test
+   example whose text or group is in dev, so held-out scores measure generalisation. Groups
+   name families, never splits (``finetune.splits``), so the group rule can fire.
 5. **label noise**: out-of-fold class probabilities from a cheap cross-validated model
    (TF-IDF + logistic regression) flag examples whose given label is improbable while
    another label is confidently predicted, confident-learning style (Northcutt et al.,
@@ -92,10 +93,10 @@ def _dedupe(examples: list[Example], report: GateReport, split: str) -> list[Exa
     return out
 
 
-def _conflicts(train: list[Example], dev: list[Example], report: GateReport) -> tuple[list[Example], list[Example]]:
+def _conflicts(train: list[Example], dev: list[Example], report: GateReport, test: list[Example] | None = None) -> tuple[list[Example], list[Example], list[Example]]:
     """One text, several labels: keep a clear majority (≥ 2/3 of ≥ 2 copies), otherwise drop every copy."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for ex in [*train, *dev]:
+    for ex in [*train, *dev, *(test or [])]:
         votes[normalize_for_match(ex.text)][ex.intent] += 1
     keep_label: dict[str, str | None] = {}
     for text, counts in votes.items():
@@ -118,7 +119,7 @@ def _conflicts(train: list[Example], dev: list[Example], report: GateReport) -> 
             out.append(ex)
         return out
 
-    return keep(train), keep(dev)
+    return keep(train), keep(dev), keep(test or [])
 
 
 def token_jaccard_max(queries: list[str], corpus: list[str], chunk: int = 512) -> np.ndarray:
@@ -152,18 +153,18 @@ def token_jaccard_max(queries: list[str], corpus: list[str], chunk: int = 512) -
     return best
 
 
-def _leakage(train: list[Example], dev: list[Example], threshold: float, report: GateReport) -> list[Example]:
+def _leakage(train: list[Example], dev: list[Example], threshold: float, report: GateReport, split: str = "dev", of: str = "train") -> list[Example]:
     train_texts = {normalize_for_match(ex.text) for ex in train}
     train_groups = {ex.group for ex in train if ex.group}
     sims = token_jaccard_max([ex.text for ex in dev], [ex.text for ex in train]) if dev and train else np.zeros(len(dev))
     out = []
     for ex, sim in zip(dev, sims):
         if normalize_for_match(ex.text) in train_texts:
-            report.add("dev: exact copy of a train text (leak) removed", ex.text)
+            report.add(f"{split}: exact copy of a {of} text (leak) removed", ex.text)
         elif ex.group and ex.group in train_groups:
-            report.add("dev: template group also in train removed", ex.text)
+            report.add(f"{split}: template group also in {of} removed", ex.text)
         elif sim >= threshold:
-            report.add("dev: near-duplicate of train removed", {"text": ex.text, "jaccard": round(float(sim), 3)})
+            report.add(f"{split}: near-duplicate of {of} removed", {"text": ex.text, "jaccard": round(float(sim), 3)})
         else:
             out.append(ex)
     return out
@@ -246,17 +247,28 @@ class GateResult:
     noise_flags: list[dict[str, Any]]
     oof_probs: np.ndarray | None = None
     oof_classes: list[str] | None = None
+    test: list[Example] = field(default_factory=list)
 
 
-def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings, noise: bool = True, seed: int = 13) -> GateResult:
-    """Apply every rule; raise ``DataError`` if a label is left with too few examples."""
+def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings, noise: bool = True, seed: int = 13,
+             test: list[Example] | None = None) -> GateResult:
+    """Apply every rule; raise ``DataError`` if a label is left with too few examples.
+
+    ``test`` (optional) gets the same cleaning and the leakage rules against train *and* dev.
+    """
     report = GateReport()
     report.add("train: rows in", n=len(train))
     report.add("dev: rows in", n=len(dev))
+    if test is not None:
+        report.add("test: rows in", n=len(test))
     train = _dedupe(_normalise(train, settings.max_text_chars, report, "train"), report, "train")
     dev = _dedupe(_normalise(dev, settings.max_text_chars, report, "dev"), report, "dev")
-    train, dev = _conflicts(train, dev, report)
+    held = _dedupe(_normalise(test, settings.max_text_chars, report, "test"), report, "test") if test is not None else []
+    train, dev, held = _conflicts(train, dev, report, held)
     dev = _leakage(train, dev, settings.near_duplicate_jaccard, report)
+    if test is not None:
+        held = _leakage(train, held, settings.near_duplicate_jaccard, report, "test", "train")
+        held = _leakage(dev, held, settings.near_duplicate_jaccard, report, "test", "dev")
     counts = Counter(ex.intent for ex in train)
     thin = {lbl: n for lbl, n in counts.items() if n < settings.min_examples_per_label}
     if thin:
@@ -269,6 +281,10 @@ def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings
     if unseen:
         report.add("dev: label not in train (rows dropped)", unseen, n=sum(1 for ex in dev if ex.intent in unseen))
         dev = [ex for ex in dev if ex.intent in counts]
+    unseen_test = sorted({ex.intent for ex in held} - set(counts))
+    if unseen_test:
+        report.add("test: label not in train (rows dropped)", unseen_test, n=sum(1 for ex in held if ex.intent in unseen_test))
+        held = [ex for ex in held if ex.intent in counts]
     flags: list[dict[str, Any]] = []
     probs = classes = None
     if noise and len(counts) > 1:
@@ -290,4 +306,6 @@ def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings
             report.add("train: flagged noise dropped", n=len(drop))
     report.add("train: rows out", n=len(train))
     report.add("dev: rows out", n=len(dev))
-    return GateResult(train, dev, report, flags, probs, classes)
+    if test is not None:
+        report.add("test: rows out", n=len(held))
+    return GateResult(train, dev, report, flags, probs, classes, held)

@@ -8,11 +8,9 @@ from typing import Any
 
 from aisle.errors import DataError
 from aisle.fileio import read_jsonl
+from aisle.labels import OOS, SMALL_TALK  # noqa: F401  (re-exported: finetune.dataset reads the labels from here)
 from aisle.text import clean_text
 
-OOS = "out_of_scope"
-SMALL_TALK = ("greeting", "goodbye", "thank_you", "are_you_a_bot", "what_can_i_ask_you")
-SHOPPING = ("product_search", "product_question", "recommendation")
 EXAMPLE_FIELDS = {"text", "intent", "source", "group", "weight", "meta"}
 
 

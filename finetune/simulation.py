@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aisle.labels import OOS
 from finetune.augment import split_templates
 from finetune.evaluate import evaluate_examples
 from finetune.feedback_loop import LoopConfig, retrain
@@ -72,7 +73,7 @@ def hinglish(split: str, n_per_intent: int, seed: int) -> list[Example]:
     return out
 
 
-def _capped(examples: list[Example], per_label: int, seed: int, oos_label: str = "out_of_scope") -> list[Example]:
+def _capped(examples: list[Example], per_label: int, seed: int, oos_label: str = OOS) -> list[Example]:
     """At most ``per_label`` examples per intent; out-of-scope keeps 4× that, as in the full data,
     where it is the largest class (a few OOS examples make a base model that calls nothing OOS)."""
     rng = random.Random(seed)
@@ -151,7 +152,8 @@ def run(
                     label = rng.choice([lbl for lbl in labels if lbl != ex.intent])
                     injected += 1
                 feedback.append({"text": ex.text, "intent": label, "source": "feedback:simulated",
-                                 "meta": {"session": f"sim-{r}-{i}", "predicted": p.intent, "wrong": wrong, "true": ex.intent}})
+                                 "meta": {"session": f"sim-{r}-{i}", "predicted": p.intent, "wrong": wrong, "true": ex.intent,
+                                          "reviewer": "simulated"}})  # retrain trains only on reviewed feedback
             report = retrain(arm_settings, base, dev, feedback, LoopConfig(noise_filter=noise_filter, feedback_weighting=weighting, holdout_fraction=0.0),
                              intents=icfg.model_copy(update={"weighting": "importance" if weighting else "none"}), progress=False, write_report=False)
             flagged = {(d["text"], d["label"]) for d in report["data"]["feedback_flagged_noise"]}

@@ -140,7 +140,6 @@ def train_intent_classifier(
 
     train_ids, dev_ids = encode(train), encode(dev)
     y_train = torch.tensor([label2id[ex.intent] for ex in train], dtype=torch.long)
-    y_dev = np.array([label2id[ex.intent] for ex in dev])
     w_train = torch.tensor(weights if weights is not None else np.ones(len(train)), dtype=torch.float32)
     pad_id = tokenizer.pad_token_id or 0
 
@@ -204,13 +203,48 @@ def train_intent_classifier(
     model.load_state_dict(best_state)
     train_seconds = time.perf_counter() - t0
 
-    # calibration and the OOS decision, on dev
     dev_logits = predict_logits(model, dev_ids, pad_id, device)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.to("cpu").save_pretrained(str(out_dir))
+    tokenizer.save_pretrained(str(out_dir))
+    training = {
+        "device": device,
+        "seconds": round(train_seconds, 1),
+        "epochs_run": len(history),
+        "best_epoch": best_epoch,
+        "examples_per_s": round(len(train) * len(history) / max(train_seconds, 1e-9), 1),
+        "n_train": len(train),
+        "n_dev": len(dev),
+        "weighting": cfg.weighting,
+    }
+    return calibrate_and_save(out_dir, labels, dev_logits, dev, cfg, "finetune", training, data_info, {"max_length": cfg.max_length}, history)
+
+
+def calibrate_and_save(
+    out_dir: Path,
+    labels: list[str],
+    dev_scores: np.ndarray,
+    dev: list[Example],
+    cfg: IntentSettings,
+    approach: str,
+    training: dict[str, Any],
+    data_info: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+) -> TrainResult:
+    """Fit the temperature and the OOS threshold on dev scores, then write the manifest and plots.
+
+    Shared by every approach, so each router's confidence is calibrated the same way and its
+    dev figures are computed by the same code. ``dev_scores`` are the approach's uncalibrated
+    scores (logits or log-probabilities) for ``dev``, in ``labels`` order.
+    """
+    label2id = {lbl: i for i, lbl in enumerate(labels)}
     gold = [ex.intent for ex in dev]
+    y_dev = np.array([label2id[g] for g in gold])
     oos = cfg.oos_label if cfg.oos_label in label2id else None
-    raw_probs = calibration.softmax(dev_logits)
-    temperature = calibration.fit_temperature(dev_logits, y_dev)
-    probs = calibration.softmax(dev_logits, temperature)
+    raw_probs = calibration.softmax(dev_scores)
+    temperature = calibration.fit_temperature(dev_scores, y_dev)
+    probs = calibration.softmax(dev_scores, temperature)
     threshold = calibration.tune_oos_threshold(probs, labels, gold, oos)
     preds, conf = calibration.decide(probs, labels, oos, threshold)
     metrics = calibration.intent_metrics(gold, preds, conf, cfg.oos_label)
@@ -218,40 +252,31 @@ def train_intent_classifier(
     metrics["ece_uncalibrated"] = round(
         calibration.expected_calibration_error(raw_probs.max(axis=1), (np.array(raw_preds, dtype=object) == np.array(gold, dtype=object)).astype(float)), 4
     )
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.to("cpu").save_pretrained(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
     manifest = {
         "kind": "aisle-intent-router",
+        "approach": approach,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "labels": labels,
         "oos_label": oos,
         "temperature": round(temperature, 5),
         "oos_threshold": threshold,
-        "max_length": cfg.max_length,
         "base_model": cfg.base_model,
+        **(extra or {}),
         "metrics": metrics,
         "data": data_info or {},
         "settings": cfg.model_dump(mode="json"),
-        "training": {
-            "device": device,
-            "seconds": round(train_seconds, 1),
-            "epochs_run": len(history),
-            "best_epoch": best_epoch,
-            "examples_per_s": round(len(train) * len(history) / max(train_seconds, 1e-9), 1),
-            "n_train": len(train),
-            "n_dev": len(dev),
-            "weighting": cfg.weighting,
-        },
+        "training": training,
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    (out_dir / "history.json").write_text(json.dumps(history, indent=2), encoding="utf-8")
+    if history:
+        (out_dir / "history.json").write_text(json.dumps(history, indent=2), encoding="utf-8")
     try:
-        plots.learning_curves(history, out_dir / "curves.png")
+        if history:
+            plots.learning_curves(history, out_dir / "curves.png")
         plots.confusion_matrix_png(gold, preds, labels, out_dir / "confusion.png")
         correct = (np.array(preds, dtype=object) == np.array(gold, dtype=object)).astype(float)
         plots.reliability_diagram(conf, correct, out_dir / "reliability.png", f"calibrated (T={temperature:.2f}), ECE {metrics['ece']:.3f}")
-    except Exception as exc:  # plotting must never lose a trained model
+    except Exception as exc:  # noqa: BLE001 - plotting must never lose a trained model
         log.warning("could not draw training plots: %s", exc)
     return TrainResult(out_dir, metrics, manifest)

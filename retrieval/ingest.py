@@ -7,6 +7,7 @@ what changed. ``prune=True`` also removes products that are no longer in the fil
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -15,11 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from aisle.errors import DataError
 from aisle.fileio import scan_jsonl
 from aisle.text import clean_text
 from retrieval.catalog.quality import IngestReport, content_hash, find_near_duplicates
 from retrieval.catalog.readers import detect
+from retrieval.factory import build_multilingual_store
 from retrieval.schema import FaqEntry, Product
 
 if TYPE_CHECKING:
@@ -90,8 +94,14 @@ def ingest_products(
     store: ChromaStore,
     prune: bool = False,
     progress: bool = True,
+    ml_store: ChromaStore | None = None,
 ) -> IngestReport:
-    """Ingest a catalog file into the products collection; returns (and stores) the report."""
+    """Ingest a catalog file into the products collection; returns (and stores) the report.
+
+    With ``multilingual.catalog_vectors`` (the default) the products are also embedded by the
+    multilingual encoder into a second collection (``ml_store``, built from settings when not
+    given), which non-English searches use; ``report.multilingual_s`` is what that costs.
+    """
     t0 = time.perf_counter()
     clean = read_catalog(path, settings.quality.near_duplicate_jaccard, progress)
     products, report = clean.products, clean.report
@@ -117,10 +127,71 @@ def ingest_products(
         if stale:
             store.delete(name, stale)
         report.pruned = len(stale)
+    ml = settings.multilingual
+    if ml.enabled and ml.catalog_vectors:
+        t1 = time.perf_counter()
+        ml_store = ml_store or build_multilingual_store(settings)
+        rows = {p.id: (multilingual_text(p), {k: v for k, v in p.to_metadata().items() if k != "json"}, p.title) for p in products}
+        report.multilingual_vectors = sync_multilingual(ml_store, ml.products_collection, rows, clean.hashes, prune, progress)
+        report.multilingual_s = round(time.perf_counter() - t1, 3)
     report.elapsed_s = round(time.perf_counter() - t0, 3)
     report.products_per_s = round(len(products) / report.elapsed_s, 1) if report.elapsed_s else 0.0
     save_report(report, settings)
     return report
+
+
+def multilingual_text(p: Product) -> str:
+    """What the multilingual encoder reads of a product: title, brand, category path and key attributes.
+
+    No description: it is what a shopper's short query in another language is matched against,
+    and leaving the long description out makes the second collection ~3x cheaper to build."""
+    parts = [p.title]
+    if p.brand and p.brand.lower() not in p.title.lower():
+        parts.append(p.brand)
+    if p.category_path:
+        parts.append(" / ".join(p.category_path))
+    attrs = ", ".join(f"{k}: {v}" for k, v in p.key_attributes(6).items())
+    if attrs:
+        parts.append(attrs)
+    return ". ".join(parts)
+
+
+def sync_multilingual(
+    ml_store: ChromaStore,
+    name: str,
+    rows: dict[str, tuple[str, dict[str, Any], str]],
+    hashes: dict[str, str],
+    prune: bool = True,
+    progress: bool = False,
+) -> int:
+    """Bring the multilingual collection ``name`` in line with ``rows`` (``{id: (text to embed, metadata, document)}``).
+
+    The same change detection as the main collection: only rows whose content hash differs
+    are re-embedded. The metadata carries the filterable facets (not the full record, which
+    the main collection holds), so Chroma's ``where`` filters work on both. Returns how many
+    rows were (re-)embedded.
+    """
+    existing = ml_store.existing_ids(name, list(rows))
+    changed = [i for i in rows if existing.get(i) != hashes[i]]
+    if changed:
+        # rows of kind "question" (help-centre sample questions) are embedded as queries: question-to-question
+        # matching across languages is what E5 does best; everything else as passages
+        questions = [i for i in changed if rows[i][1].get("kind") == "question"]
+        passages = [i for i in changed if rows[i][1].get("kind") != "question"]
+        vectors = np.zeros((len(changed), ml_store.embedder.dimension), dtype=np.float32)
+        pos = {i: k for k, i in enumerate(changed)}
+        for subset, encode in ((passages, ml_store.embedder.embed_documents), (questions, ml_store.embedder.embed_queries)):
+            if subset:
+                vectors[[pos[i] for i in subset]] = encode([rows[i][0] for i in subset], progress=progress)
+        metas = [{**rows[i][1], "hash": hashes[i]} for i in changed]
+        ml_store.upsert(name, changed, vectors, [rows[i][2] for i in changed], metas, progress=progress)
+    elif not ml_store.has_collection(name):
+        ml_store.collection(name, create=True)
+    if prune:
+        stale = [i for page in ml_store.iter_all(name, include=()) for i in page["ids"] if i not in rows]
+        if stale:
+            ml_store.delete(name, stale)
+    return len(changed)
 
 
 def save_report(report: IngestReport, settings: Settings) -> Path | None:
@@ -180,7 +251,19 @@ def read_faq(path: str | Path) -> tuple[list[FaqEntry], IngestReport]:
     return list(entries.values()), report
 
 
-def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: bool = True, progress: bool = False) -> IngestReport:
+def faq_multilingual_rows(entries: list[FaqEntry]) -> dict[str, tuple[str, dict[str, Any], str]]:
+    """The help centre's rows in the multilingual collection: each article as a passage (``id``) and its
+    title and sample questions as queries (``id#q0``, ``id#q1``…), all tagged with the article's id."""
+    rows: dict[str, tuple[str, dict[str, Any], str]] = {}
+    for e in entries:
+        rows[e.id] = (e.embedding_text(), {"entry": e.id, "kind": "passage"}, e.title)
+        for n, q in enumerate([e.title, *e.questions]):
+            rows[f"{e.id}#q{n}"] = (q, {"entry": e.id, "kind": "question"}, q)
+    return rows
+
+
+def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: bool = True, progress: bool = False,
+               ml_store: ChromaStore | None = None) -> IngestReport:
     """Ingest the help centre. By default the file is the whole knowledge base (``prune=True``)."""
     t0 = time.perf_counter()
     entries, report = read_faq(path)
@@ -196,6 +279,12 @@ def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: 
         if stale:
             store.delete(name, stale)
         report.pruned = len(stale)
+    if settings.multilingual.enabled:  # the help centre for questions in other languages (55 articles: ~1 s)
+        t1 = time.perf_counter()
+        rows = faq_multilingual_rows(entries)
+        hashes = {i: hashlib.sha1(text.encode()).hexdigest() for i, (text, _, _) in rows.items()}
+        report.multilingual_vectors = sync_multilingual(ml_store or build_multilingual_store(settings), settings.multilingual.faq_collection, rows, hashes, prune, progress)
+        report.multilingual_s = round(time.perf_counter() - t1, 3)
     report.elapsed_s = round(time.perf_counter() - t0, 3)
     save_report(report, settings)
     return report

@@ -20,7 +20,7 @@ from retrieval.vocab import AMBIGUOUS_COLOR_WORDS, CJK_RE, COLOR_FAMILIES, COLOR
 
 _NUM = r"(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|lakh|lakhs|lac)?"
 _CUR_PRE = r"(?:₹|rs\.?|inr|rupees?|\$|usd|€|eur)\s*"
-_CUR_POST = r"\s*(?:₹|rs\.?|inr|rupees?|bucks|/-|元|块钱?)"
+_CUR_POST = r"\s*(?:₹|rs\.?|inr|rupees?|bucks|/-|元|块钱?|卢比)"
 _UNITS = r"(?:ml|l|ltr|litre|liter|gb|tb|mb|mah|g|gm|gram|grams|kg|kgs|cm|mm|m|inch|inches|in|w|watt|v|pcs|pieces|pack|packs|years?|yrs?|months?|days?|x)\b"
 _AMOUNT = rf"(?:{_CUR_PRE})?{_NUM}(?:{_CUR_POST})?"
 
@@ -36,8 +36,9 @@ _MIN_RE = re.compile(rf"(?:{_MIN_WORDS})\s*{_AMOUNT}", re.IGNORECASE)
 _AROUND_RE = re.compile(rf"(?:{_AROUND_WORDS})\s*{_AMOUNT}", re.IGNORECASE)
 _POST_MAX_RE = re.compile(rf"{_AMOUNT}\s*(?:or less|or below|and below|and under|or under|max|at most|以下|以内|之内)", re.IGNORECASE)
 _POST_MIN_RE = re.compile(rf"{_AMOUNT}\s*(?:or more|and above|or above|plus|\+|以上)", re.IGNORECASE)
-_ZH_MAX_RE = re.compile(rf"(?:低于|少于|不超过|不到|小于|便宜于|最多)\s*{_AMOUNT}")
+_ZH_MAX_RE = re.compile(rf"(?:低于|少于|不超过|不到|小于|便宜于|最多|预算(?:是|在|为)?|控制在)\s*{_AMOUNT}")
 _ZH_MIN_RE = re.compile(rf"(?:高于|多于|超过|大于|至少)\s*{_AMOUNT}")
+_ZH_AROUND_RE = re.compile(rf"{_AMOUNT}\s*(?:左右|上下)")
 _CURRENCY_AMOUNT_RE = re.compile(rf"(?:{_CUR_PRE}{_NUM}|{_NUM}{_CUR_POST})", re.IGNORECASE)
 
 _SIZE_RE = re.compile(r"\bsize\s*[:=]?\s*(xxs|xs|s|m|l|xl|xxl|xxxl|2xl|3xl|4xl|\d{1,2}(?:\.\d)?)\b", re.IGNORECASE)
@@ -45,8 +46,59 @@ _BARE_SIZE_RE = re.compile(r"\b(xxs|xs|xl|xxl|xxxl|2xl|3xl|4xl)\b", re.IGNORECAS
 _IN_SIZE_RE = re.compile(r"\bin (?:a |an )?(small|medium|large|extra large|s|m|l)\b(?! \w)", re.IGNORECASE)
 _SIZE_WORDS = {"small": "s", "medium": "m", "large": "l", "extra large": "xl"}
 
-# "cheap"/"affordable" without a number is a ranking preference, not a filter.
-_CHEAP_RE = re.compile(r"\b(cheap|cheaper|cheapest|affordable|budget|inexpensive|low[- ]cost|便宜)\b", re.IGNORECASE)
+# "cheap"/"affordable" without a number is a ranking preference, not a filter. (No \b around the
+# Chinese words: Han characters are word characters, so "便宜点的" has no boundary after 便宜.)
+_CHEAP_RE = re.compile(r"\b(cheap|cheaper|cheapest|affordable|budget|inexpensive|low[- ]cost)\b|便宜|实惠|划算|平价", re.IGNORECASE)
+
+# Chinese numerals in prices: "两千以内" → "2000以内", "一千五" → 1500, "三百块" → "300块", "2万" → 20000
+_ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_UNIT = {"十": 10, "百": 100, "千": 1000}
+_ZH_NUMBER_RE = re.compile(r"(?:[零〇一二两三四五六七八九十]|\d)[零〇一二两三四五六七八九十百千万\d]*")
+
+
+def zh_number(span: str) -> int | None:
+    """The value of a Chinese (or mixed) numeral: "一千五" → 1500, "两万" → 20000, "1千" → 1000; None if not one."""
+    total = section = 0
+    num: int | None = None
+    last_unit = 1
+    i = 0
+    while i < len(span):
+        ch = span[i]
+        if ch.isdigit():
+            j = i
+            while j < len(span) and span[j].isdigit():
+                j += 1
+            num, i = int(span[i:j]), j
+            continue
+        if ch in _ZH_DIGIT:
+            num = _ZH_DIGIT[ch]
+        elif ch in _ZH_UNIT:
+            section += (1 if num is None else num) * _ZH_UNIT[ch]
+            last_unit, num = _ZH_UNIT[ch], None
+        elif ch == "万":
+            total += (section + (num or 0)) * 10000
+            section, num, last_unit = 0, None, 10000
+        else:
+            return None
+        i += 1
+    if num is not None:  # "一千五": a bare digit after a unit is the next lower place
+        section += num * last_unit // 10 if last_unit >= 100 and num < 10 else num
+    return total + section
+
+
+def normalize_zh_numbers(text: str) -> str:
+    """Chinese numerals that name amounts become digits (only spans with a place unit or a currency after them)."""
+
+    def repl(m: re.Match[str]) -> str:
+        span = m.group(0)
+        has_unit = any(c in "十百千万" for c in span)
+        followed = re.match(r"\s*(?:元|块|k\b)", text[m.end():]) is not None
+        if span.isdigit() or not (has_unit or followed):
+            return span
+        value = zh_number(span)
+        return str(value) if value else span
+
+    return _ZH_NUMBER_RE.sub(repl, text) if CJK_RE.search(text) else text
 
 
 def _to_number(num: str, mult: str | None) -> float:
@@ -81,6 +133,7 @@ def parse_price(text: str) -> PriceRange:
         (_MIN_RE, "min"),
         (_ZH_MIN_RE, "min"),
         (_AROUND_RE, "around"),
+        (_ZH_AROUND_RE, "around"),
     ):
         for m in pattern.finditer(text):
             if _is_unit_after(text, m.end()):
@@ -214,6 +267,7 @@ class ParsedQuery:
     text: str
     filters: SearchFilters
     wants_cheap: bool = False
+    source_text: str = ""  # the query as written, price phrase removed, before any glossary translation (the multilingual encoder reads it)
 
     @property
     def terms(self) -> list[str]:
@@ -227,6 +281,7 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, base: Se
     removed, since numbers only add noise to both BM25 and the encoder.
     """
     f = SearchFilters(**(base.to_dict() if base else {}))
+    text = normalize_zh_numbers(text)
     price = parse_price(text)
     residual = text
     if price.span:
@@ -242,8 +297,9 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, base: Se
     if not f.brands and vocabulary is not None:
         f.brands = vocabulary.find_brands(text)
     residual = re.sub(r"\s+", " ", re.sub(r"[?!]+", " ", residual)).strip(" ,.;-")
+    source = residual
     if CJK_RE.search(residual):
         # the encoder and BM25 read English: keep the English words the shopper typed and the
         # product nouns the Chinese names ("更便宜" alone leaves nothing to search for)
         residual = " ".join([*(w for w in residual.split() if not CJK_RE.search(w)), *translate_product_zh(residual)])
-    return ParsedQuery(text=residual, filters=f, wants_cheap=bool(_CHEAP_RE.search(text)))
+    return ParsedQuery(text=residual, filters=f, wants_cheap=bool(_CHEAP_RE.search(text)), source_text=source)

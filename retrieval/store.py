@@ -22,6 +22,7 @@ from aisle.errors import AisleError, NotFoundError, StoreUnavailableError
 if TYPE_CHECKING:
     from aisle.settings import Settings
     from retrieval.embeddings import SentenceEmbedder
+    from retrieval.multilingual import MultilingualEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ PAGE = 5000
 class ChromaStore:
     """Thin, typed wrapper over one Chroma client and aisle's collections."""
 
-    def __init__(self, settings: Settings, embedder: SentenceEmbedder) -> None:
+    def __init__(self, settings: Settings, embedder: SentenceEmbedder | MultilingualEmbedder) -> None:
         self.settings = settings
         self.embedder = embedder
         self._client: Any = None
@@ -100,13 +101,20 @@ class ChromaStore:
             return False
 
     # --- collections -------------------------------------------------------------------------
+    def _embedding_function(self) -> Any:
+        """The registered Chroma embedding function of this store's embedder (the multilingual one brings its own)."""
+        own = getattr(self.embedder, "chroma_function", None)
+        if own is not None:
+            return own()
+        from retrieval.embeddings import chroma_embedding_function
+
+        return chroma_embedding_function(self.embedder)
+
     def collection(self, name: str, create: bool = False) -> Any:
         """Open (or create) a collection with aisle's embedding function and cosine space."""
         if name in self._collections:
             return self._collections[name]
-        from retrieval.embeddings import chroma_embedding_function
-
-        ef = chroma_embedding_function(self.embedder)
+        ef = self._embedding_function()
         with self._guard(f"opening collection {name!r}"):
             if create:
                 col = self.client.get_or_create_collection(name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
@@ -185,11 +193,9 @@ class ChromaStore:
 
     def version(self, name: str) -> str:
         """The collection's ``aisle_version`` as stored now (fetched fresh: another process may have ingested)."""
-        from retrieval.embeddings import chroma_embedding_function
-
         with self._guard(f"reading {name!r} metadata"):
             try:
-                col = self.client.get_collection(name, embedding_function=chroma_embedding_function(self.embedder))
+                col = self.client.get_collection(name, embedding_function=self._embedding_function())
             except Exception as exc:
                 if "does not exist" in str(exc) or "not found" in str(exc).lower():
                     raise NotFoundError(f"collection {name!r} not found in {self.describe()}: run `aisle ingest products`") from exc

@@ -13,6 +13,18 @@ from aisle import offline
 offline.apply()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``gpu`` tests skip (with the reason) where CUDA is not available, so ``pytest -m gpu`` is safe anywhere."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason="needs CUDA (no GPU visible to torch)"))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own AISLE_HOME and no AISLE_* overrides from the developer's shell."""

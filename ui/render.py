@@ -10,6 +10,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from aisle.formatting import money
+
 if TYPE_CHECKING:
     from agent.analytics import AnalyticsReport
     from agent.types import Reply
@@ -33,16 +35,11 @@ CSS = """
 .aisle-kpi b{display:block;font-size:22px;color:#111827}
 .aisle-kpi span{color:#6b7280;font-size:12px}
 .aisle-empty{color:#6b7280;font-style:italic}
+.aisle-new-form{margin:0}
+.aisle-new-btn{border:1px solid #d1d5db;border-radius:8px;background:#fff;padding:4px 12px;font-size:13px;cursor:pointer}
 """
 
 PALETTE = ("#fde68a", "#bfdbfe", "#c7d2fe", "#fbcfe8", "#bbf7d0", "#fed7aa", "#e9d5ff", "#99f6e4")
-
-
-def money(price: float | None, currency: str) -> str:
-    if price is None:
-        return "price n/a"
-    symbol = {"INR": "₹", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
-    return f"{symbol}{price:,.0f}"
 
 
 def _placeholder(title: str) -> tuple[str, str]:

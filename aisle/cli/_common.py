@@ -6,6 +6,10 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from aisle.formatting import money
+
+__all__ = ["money", "print_json", "stack"]
+
 if TYPE_CHECKING:
     from aisle.settings import Settings
     from retrieval.factory import RetrievalStack
@@ -21,10 +25,3 @@ def stack(settings: Settings) -> RetrievalStack:
 
     settings.ensure_dirs()
     return build_stack(settings)
-
-
-def money(price: float | None, currency: str = "INR") -> str:
-    if price is None:
-        return "price n/a"
-    symbol = {"INR": "₹", "USD": "$", "EUR": "€"}.get(currency, currency + " ")
-    return f"{symbol}{price:,.0f}"

@@ -24,11 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--close", type=int, metavar="ID", help="mark a handoff as handled")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_handoffs)
-    p = sub.add_parser("serve", help="serve the chat widget and HTTP API (Gradio)")
+    p = sub.add_parser("serve", help="serve the chat widget and JSON API (and the staff console at /staff, behind a login)")
     p.add_argument("--host", help="bind address (default 127.0.0.1: loopback only)")
     p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--staff-port", type=int, metavar="PORT", help="serve the staff console only on this port (bound to staff.host, default 127.0.0.1)")
+    p.add_argument("--no-staff", action="store_true", help="no staff console in this process")
     p.add_argument("--no-warm-up", action="store_true", help="load models on the first message instead of at start")
     p.set_defaults(handler=_serve)
+
+    from aisle.cli import staff_cmds
+
+    staff_cmds.register(sub)
 
 
 def render(reply: Reply) -> str:
@@ -101,5 +107,7 @@ def _handoffs(args: argparse.Namespace, settings: Settings) -> int:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.server import serve
 
-    serve(settings, host=args.host, port=args.port, warm_up=not args.no_warm_up)
+    if args.no_staff:
+        settings = settings.model_copy(update={"staff": settings.staff.model_copy(update={"enabled": False})})
+    serve(settings, host=args.host, port=args.port, staff_port=args.staff_port, warm_up=not args.no_warm_up)
     return 0

@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "turn": "agent turn latency p50/p95/p99 over a fixed script mix",
         "query": "Chroma filtered query latency vs collection size (synthetic vectors)",
         "intents": "router inference latency per message (fp32 vs dynamic int8)",
-        "load": "50 concurrent shoppers over HTTP on loopback: throughput, latency, errors, isolation",
+        "load": "10/50/200 concurrent shoppers: in-process vs JSON API vs widget on loopback (throughput, p50/p95/p99, errors, isolation)",
         "all": "every benchmark with its default sizes",
     }
     for name, help_text in specs.items():
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from aisle import benchmarks
+    from aisle.tools import benchmarks
 
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else None
     names = ["embed", "ingest", "query", "intents", "turn", "load"] if args.bench == "all" else [args.bench]

@@ -49,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     data = sub.add_parser("data", help="assemble training data")
     dsub = data.add_subparsers(dest="what", required=True, metavar="WHAT")
-    p = dsub.add_parser("intents", help="build the store router's train/dev sets from the sources")
+    p = dsub.add_parser("intents", help="build the store router's train/dev/test sets from the sources (split by template family, train style-augmented)")
     p.add_argument("--out", default=None, help="output folder (default: $AISLE_HOME/data/intents)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true")
@@ -57,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("setup", help="prepare the demo store: ingest catalog + FAQ, demo orders, train a router if none")
     p.add_argument("--force", action="store_true", help="re-ingest and retrain even if present")
+    p.add_argument("--no-background", action="store_true",
+                   help="train the multilingual router and the configured (slower) router approach here, not in a background process")
+    p.add_argument("--finish", action="store_true", help="only the slow part (what the background process of `aisle setup` runs)")
     p.set_defaults(handler=_setup)
 
 
@@ -153,6 +156,13 @@ def _data_intents(args: argparse.Namespace, settings: Settings) -> int:
 def _setup(args: argparse.Namespace, settings: Settings) -> int:
     from agent.setup import prepare_demo_store
 
-    for line in prepare_demo_store(settings, force=args.force):
+    if args.finish:
+        from agent.setup import finish_setup
+        from finetune.pipeline import job_status
+
+        for line in finish_setup(settings, force=args.force, status=job_status(settings)):
+            print(line, flush=True)
+        return 0
+    for line in prepare_demo_store(settings, force=args.force, background=not args.no_background):
         print(line)
     return 0

@@ -23,11 +23,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--per-query", action="store_true", help="include per-query figures")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_eval_retrieval)
-    p = esub.add_parser("intents", help="accuracy, macro-F1, OOS recall/precision, ECE")
-    p.add_argument("--data", required=True, help='JSONL of {"text","intent"}')
+    p = esub.add_parser("intents", help="accuracy, macro-F1, OOS recall/precision, ECE, refusals; per source, intent and style")
+    p.add_argument("--data", required=True, help='JSONL of {"text","intent"} (+ optional id, source, style)')
     p.add_argument("--model", help="model directory (default: the promoted router)")
-    p.add_argument("--router", action="store_true",
-                   help="score the agent's whole router (classifier + keyword tie-break + Chinese rules), not the classifier alone")
+    p.add_argument(
+        "--router",
+        action="store_true",
+        help="score what the agent answers: Agent.respond in a fresh session per message (router, grounding, fallbacks), "
+        "on a copy of the store's database",
+    )
+    p.add_argument("--label-map", help="JSON label map for an external set (a path, or a packaged name: clinc150, banking77)")
+    p.add_argument(
+        "--unknown", choices=["oos", "skip"], default="oos", help="labels the map does not list: score as out of scope, or skip"
+    )
+    p.add_argument("--out", help="write report.json, misrouted.jsonl, confusion.png and summary.md here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_eval_intents)
     p = esub.add_parser("conversations", help="run scripted conversations against the agent")
@@ -67,7 +76,11 @@ def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     modes = ["lexical", "dense", "hybrid"] if args.mode == "all" else [args.mode]
     results = {}
     for mode in modes:
-        res = evaluate(queries, qrels, lambda q, m=mode: [h.product.id for h in retriever.search_products(q.query, q.filters, k=50, mode=m).hits])
+        res = evaluate(
+            queries,
+            qrels,
+            lambda q, m=mode: [h.product.id for h in retriever.search_products(q.query, q.filters, k=50, mode=m).hits],
+        )
         if not args.per_query:
             res.pop("per_query")
         results[mode] = res
@@ -76,38 +89,103 @@ def _eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
         print_json(out)
     else:
         for mode, r in results.items():
-            print(f"{mode:>8}: nDCG@10 {r['ndcg@10']:.4f}  recall@10 {r['recall@10']:.4f}  recall@50 {r['recall@50']:.4f}  MRR {r['mrr']:.4f}  (n={r['n']})")
+            print(
+                f"{mode:>8}: nDCG@10 {r['ndcg@10']:.4f}  recall@10 {r['recall@10']:.4f}  recall@50 {r['recall@50']:.4f}  MRR {r['mrr']:.4f}  (n={r['n']})"
+            )
     return 0
 
 
 def _eval_intents(args: argparse.Namespace, settings: Settings) -> int:
-    from finetune.evaluate import evaluate_file
+    from finetune.evaluation import load_items, public, score, write_reports
+    from finetune.label_maps import load_label_map
 
+    oos = settings.intents.oos_label
+    data = Path(args.data)
+    label_map = load_label_map(args.label_map) if args.label_map else None
+    items, info = load_items(data, label_map, args.unknown, oos)
     model = Path(args.model) if args.model else None
-    result = _evaluate_router(settings, Path(args.data), model) if args.router else evaluate_file(settings, Path(args.data), model)
+    if args.router:
+        outcomes, model_name = _agent_outcomes(settings, [it.text for it in items], model, progress=not args.json)
+    else:
+        outcomes, model_name = _classifier_outcomes(settings, [it.text for it in items], model)
+    report = score(items, outcomes, oos, mode="router" if args.router else "classifier")
+    result = {
+        "data": str(data),
+        "scope": "router" if args.router else "classifier",
+        "model": model_name,
+        **({"label_map": label_map.name, "unknown": args.unknown} if label_map else {}),
+        "loaded": {
+            "rows": info.rows,
+            "scored": len(items),
+            "skipped_null": info.skipped_null,
+            "skipped_unknown": info.skipped_unknown,
+            "unknown_as_oos": info.unknown_as_oos,
+            "unknown_labels": info.unknown_labels,
+        },
+        **{k: v for k, v in public(report).items() if k != "misrouted"},
+        "n_misrouted": len(report["misrouted"]),
+    }
+    if args.out:
+        title = f"{data.stem} — {'agent' if args.router else 'classifier'}"
+        result["files"] = [
+            str(p)
+            for p in write_reports(
+                {**report, **{k: result[k] for k in ("data", "scope", "model", "loaded")}}, items, Path(args.out), title
+            )
+        ]
     if args.json:
         print_json(result)
     else:
-        for k, v in result.items():
-            if not isinstance(v, (dict, list)):
-                print(f"{k:>18}: {v}")
+        for k in (
+            "n",
+            "accuracy",
+            "macro_f1",
+            "in_scope_accuracy",
+            "oos_recall",
+            "oos_precision",
+            "ece",
+            "in_scope_refused_rate",
+            "n_misrouted",
+        ):
+            print(f"{k:>22}: {result.get(k)}")
+        for name, m in result.get("per_source", {}).items():
+            print(f"  {name:<28} n={m['n']:<5} accuracy {m['accuracy']:.4f}  refused(in-scope) {m['in_scope_refused_rate']}")
+        for f in result.get("files", []):
+            print(f"  wrote {f}")
     return 0
 
 
-def _evaluate_router(settings: Settings, data: Path, model: Path | None) -> dict:
-    """The same report as the classifier's, for what the agent actually routes each message to."""
-    import numpy as np
+def _classifier_outcomes(settings: Settings, texts: list[str], model: Path | None) -> tuple[list, str]:
+    from finetune.classifier import IntentClassifier
+    from finetune.evaluation import outcome_of_prediction
+    from finetune.registry import ModelRegistry
 
-    from agent import slots
+    model_dir = model or ModelRegistry(settings.intent_models_dir).current_path()
+    clf = IntentClassifier(model_dir, top_k=settings.intents.top_k, quantize=settings.intents.quantize)
+    return [outcome_of_prediction(p, settings.intents.oos_label) for p in clf.classify_batch(texts)], str(model_dir)
+
+
+def _agent_outcomes(settings: Settings, texts: list[str], model: Path | None, progress: bool) -> tuple[list, str]:
+    """Each message through ``Agent.respond`` in its own fresh session, on a copy of the store's database."""
+    import tempfile
+
+    from tqdm import tqdm
+
     from agent.router import Router
-    from finetune.calibration import intent_metrics
-    from finetune.schema import load_examples
+    from agent.scripts import isolated_agent
+    from finetune.evaluation import outcome_of_reply
 
-    router = Router(settings, model_dir=model)
-    examples = load_examples(data, strict_fields=False)
-    preds = [router.route_message(ex.text, slots.extract(ex.text)).prediction for ex in examples]
-    metrics = intent_metrics([ex.intent for ex in examples], [p.intent for p in preds], np.array([p.confidence for p in preds]), settings.intents.oos_label)
-    return {**metrics, "model": str(router.classifier().model_dir), "scope": "router"}
+    with tempfile.TemporaryDirectory(prefix="aisle-eval-intents-") as tmp:
+        agent = isolated_agent(settings, Path(tmp))
+        if model is not None:
+            agent.router = Router(settings, model_dir=model, multilingual=agent.router.multilingual)
+        agent.warm_up()
+        replies = [
+            agent.respond(f"eval-{i}", text)
+            for i, text in enumerate(tqdm(texts, desc="agent replies", disable=not progress, unit="msg"))
+        ]
+    name = next((r.model_version for r in replies if r.model_version), "") or (str(model) if model else "")
+    return [outcome_of_reply(r, settings.intents.oos_label) for r in replies], name
 
 
 def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:

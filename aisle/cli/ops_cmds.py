@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aisle.cli._common import print_json
+from aisle.errors import AisleError
 from aisle.settings import PACKAGE_DATA
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_export)
     p = fsub.add_parser("review", help="accept / relabel / reject pending candidates (keyboard driven)")
     p.add_argument("--list", action="store_true", help="only list pending items")
+    p.add_argument("--reviewer", help="recorded as the reviewer of every decision (default: cli:<your OS user>)")
     p.set_defaults(handler=_review)
 
     p = sub.add_parser("retrain", help="merge reviewed feedback, fine-tune, and promote only if the gate passes")
@@ -47,10 +50,16 @@ def _db(settings: Settings):
     return Database(settings.db_path)
 
 
+def _secret(settings: Settings):
+    from agent.privacy import StoreSecret
+
+    return StoreSecret.load_or_create(settings.home)
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from agent.learning import export
 
-    result = export(_db(settings), settings.agent.pii_salt, Path(args.out), args.since)
+    result = export(_db(settings), _secret(settings), Path(args.out), args.since)
     print_json(result) if args.json else print(f"{result['written']} candidates written to {args.out} ({result['new_items']} new; {result['by_status']})")
     return 0
 
@@ -69,7 +78,8 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     router = Router(settings)
     labels = router.labels
-    print(f"{len(pending)} items to review. {REVIEW_KEYS}")
+    reviewer = args.reviewer or f"cli:{getpass.getuser()}"
+    print(f"{len(pending)} items to review as {reviewer}. {REVIEW_KEYS}")
     for c in pending:
         top = router.route(c.text).prediction.top_k
         print(f"\n#{c.item_id} [{c.reason}] {c.text!r}\n  served as: {c.predicted}   current model: " + "  ".join(f"{i}) {lbl} {p:.2f}" for i, (lbl, p) in enumerate(top, 1)))
@@ -81,18 +91,18 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
                 if key == "s":
                     break
                 if key == "x":
-                    review(db, c.item_id, "reject")
+                    review(db, c.item_id, "reject", reviewer=reviewer)
                 elif key == "a":
-                    review(db, c.item_id, "accept", c.label or top[0][0], labels)
+                    review(db, c.item_id, "accept", c.label or top[0][0], labels, reviewer=reviewer)
                 elif key in ("1", "2", "3") and int(key) <= len(top):
-                    review(db, c.item_id, "relabel", top[int(key) - 1][0], labels)
+                    review(db, c.item_id, "relabel", top[int(key) - 1][0], labels, reviewer=reviewer)
                 elif key == "l":
-                    review(db, c.item_id, "relabel", input("label: ").strip(), labels)
+                    review(db, c.item_id, "relabel", input("label: ").strip(), labels, reviewer=reviewer)
                 else:
                     print(REVIEW_KEYS)
                     continue
                 break
-            except Exception as exc:  # a typo'd label must not end the session
+            except AisleError as exc:  # a typo'd label must not end the session
                 print(f"not saved: {exc}")
     return 0
 
@@ -102,7 +112,7 @@ def _retrain(args: argparse.Namespace, settings: Settings) -> int:
     from finetune.feedback_loop import LoopConfig, retrain
 
     db = _db(settings)
-    collect(db, settings.agent.pii_salt)
+    collect(db, _secret(settings))
     rows = accepted_examples(db)
     data = Path(args.data)
     cfg = LoopConfig(noise_filter=not args.no_noise_filter, feedback_weighting=not args.no_feedback_weighting)

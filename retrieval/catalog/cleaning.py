@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,7 +64,7 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
             num = float(s)
         except ValueError:
             return None, f"price is not a number: {str(value)[:40]!r}"
-    if num != num or num in (float("inf"), float("-inf")):
+    if not math.isfinite(num):
         return None, "price is not a finite number"
     if num < 0:
         return None, f"negative price {num}"

@@ -37,6 +37,8 @@ class IngestReport:
     near_duplicates: list[dict[str, Any]] = field(default_factory=list)
     elapsed_s: float = 0.0
     products_per_s: float = 0.0
+    multilingual_vectors: int = 0  # rows (re-)embedded into the multilingual collection
+    multilingual_s: float = 0.0  # of elapsed_s, the multilingual encoder and its collection
 
     def add_rejection(self, location: str, reason: str) -> None:
         self.rejected += 1

@@ -14,9 +14,13 @@ from agent.router import Router
 from aisle.settings import PACKAGE_DATA
 
 
-def test_abuse_corpus(store_agent: Agent) -> None:
+def test_abuse_corpus(store_agent: Agent, store_settings, tmp_path: Path) -> None:
     corpus = PACKAGE_DATA / "abuse" / "corpus.jsonl"
-    result = run_corpus(store_agent, corpus)
+    # on a copy of the order database: the corpus's wrong guesses lock the orders it attacks (ORD-17004…),
+    # across sessions, as they should; other suites use those orders on the shared store
+    from tests.security._agent_store import private_agent, private_store
+
+    result = run_corpus(private_agent(store_agent, private_store(store_settings, tmp_path)), corpus)
     assert result["n"] >= 200
     assert result["failures"] == [], json.dumps(result["failures"][:10], indent=1, ensure_ascii=False)
 

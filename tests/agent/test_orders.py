@@ -12,6 +12,8 @@ from agent.demo import build_orders
 from agent.orders import OrderStore, validate_order
 from aisle.errors import DataError, NotFoundError
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 

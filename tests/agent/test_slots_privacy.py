@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.privacy import pii_hash, redact
+from agent.privacy import redact
 from agent.slots import emails, extract, looks_like_injection, negativity, order_ids, ordinal
+
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
 
 
 def test_order_ids_and_emails() -> None:
@@ -45,12 +47,13 @@ def test_negative_sentiment_and_injection() -> None:
 
 def test_redaction_keeps_what_analysts_need() -> None:
     text = "I'm bob@example.com, call +91 98765 43210, card 4111 1111 1111 1111, 221B Baker Street, pin 560001; order ORD-10234 cost ₹1,299"
-    out = redact(text, "salt")
+    out = redact(text)
     for secret in ("bob@example.com", "98765", "4111", "Baker", "560001"):
         assert secret not in out
     assert "ORD-10234" in out and "₹1,299" in out
-    assert f"[EMAIL:{pii_hash('bob@example.com', 'salt')[:8]}]" in out  # joinable without the address
-    assert redact("1234 5678 9012 3456", "s") != "[CARD]"  # not Luhn-valid: not a card
+    assert "[EMAIL]" in out and "[CARD]" in out  # plain tags: nothing a dictionary attack could reverse
+    assert redact("1234 5678 9012 3456") != "[CARD]"  # not Luhn-valid: not a card
+    # (the full corpus, spelled-out, glued and Chinese forms included, is tests/security/test_agent_redaction.py)
 
 
 def test_what_a_search_reply_echoes() -> None:

@@ -9,6 +9,8 @@ import pytest
 from aisle.errors import ConfigError
 from aisle.settings import Settings
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 
 def test_defaults_put_all_state_under_home(tmp_path: Path) -> None:
     s = Settings.load(env={"AISLE_HOME": str(tmp_path / "h")})

@@ -26,24 +26,36 @@ def _corrections(n_per: int, noise: float, seed: int = 1, labels: tuple[str, ...
     for i, ex in enumerate(stream):
         wrong = rng.random() < noise
         label = rng.choice([lbl for lbl in labels if lbl != ex.intent]) if wrong else ex.intent
-        rows.append({"text": ex.text, "intent": label, "source": "feedback:test", "meta": {"session": f"s{i}", "wrong": wrong, "predicted": "out_of_scope"}})
+        rows.append({"text": ex.text, "intent": label, "source": "feedback:test", "meta": {"session": f"s{i}", "wrong": wrong, "predicted": "out_of_scope", "reviewer": "staff-1"}})
     return rows
 
 
 def test_noise_filter_catches_most_injected_wrong_corrections(settings, tiny_intents: Path) -> None:
     base, dev = _base(tiny_intents)
+    s = settings.model_copy(update={"quality": QualitySettings(noise_margin=0.2, noise_max_given_prob=0.3)})
+    # 1. the filter's own work. One correction per text: with repeats, the conflict rule (majority
+    # label wins) removes the wrong corrections before the filter sees them. Eight seeded streams,
+    # pooled: measured 19 of 29 wrong corrections caught, 9 of 131 right ones flagged.
+    caught = reached = right_flagged = right_total = 0
+    for seed in range(1, 9):
+        rows = list({r["text"]: r for r in reversed(_corrections(30, noise=0.15, seed=seed))}.values())[::-1]  # first of each, in stream order
+        wrong = {(r["text"], r["intent"]) for r in rows if r["meta"]["wrong"]}
+        right = {(r["text"], r["intent"]) for r in rows if not r["meta"]["wrong"]}
+        _, info, gate = merge_through_gate(base, [feedback_example(r) for r in rows], dev, s, LoopConfig(), 13)
+        flagged = {(d["text"], d["label"]) for d in info["feedback_flagged_noise"]}
+        surviving_wrong = wrong & {(ex.text, ex.intent) for ex in gate.train}  # what reached the filter
+        caught += len(flagged & surviving_wrong)
+        reached += len(surviving_wrong)
+        right_flagged += len(flagged & right)
+        right_total += len(right)
+    assert reached >= 15, "the streams must leave the filter something to catch"
+    assert caught >= 0.6 * reached, f"noise filter caught {caught} of {reached} wrong corrections"
+    assert right_flagged <= 0.1 * right_total, f"noise filter flagged {right_flagged} of {right_total} right corrections"
+    # 2. end to end on a stream where shoppers repeat themselves: no wrong correction is trained on
     rows = _corrections(30, noise=0.15)
     wrong = {(r["text"], r["intent"]) for r in rows if r["meta"]["wrong"]}
-    right = {(r["text"], r["intent"]) for r in rows if not r["meta"]["wrong"]}
     assert wrong
-    s = settings.model_copy(update={"quality": QualitySettings(noise_margin=0.2, noise_max_given_prob=0.3)})
-    train, info, _ = merge_through_gate(base, [feedback_example(r) for r in rows], dev, s, LoopConfig(), 13)
-    flagged = {(d["text"], d["label"]) for d in info["feedback_flagged_noise"]}
-    # wrong corrections that survived dedup/conflict checks are mostly caught; few right ones are lost
-    surviving_wrong = {w for w in wrong if w in {(ex.text, ex.intent) for ex in base + [feedback_example(r) for r in rows]}}
-    caught = len(flagged & surviving_wrong) + sum(1 for w in wrong if w not in {(e.text, e.intent) for e in train} and w not in flagged)
-    assert caught >= 0.7 * len(wrong)
-    assert len(flagged & right) <= 0.1 * len(right) + 1
+    train, _, _ = merge_through_gate(base, [feedback_example(r) for r in rows], dev, s, LoopConfig(), 13)
     assert not any((ex.text, ex.intent) in wrong for ex in train if ex.source.startswith("feedback"))
 
 
@@ -62,7 +74,7 @@ def test_one_round_raises_shifted_accuracy_without_hurting_dev(settings: Setting
     from finetune.pipeline import train_router
     from finetune.registry import ModelRegistry
 
-    cfg = settings.intents.model_copy(update={"epochs": 4, "weighting": "none"})
+    cfg = settings.intents.model_copy(update={"epochs": 4, "weighting": "none", "approach": "finetune"})
     train_router(settings, shift_intents / "train.jsonl", shift_intents / "dev.jsonl", cfg=cfg, progress=False)
     registry = ModelRegistry(settings.intent_models_dir)
     before = registry.current()
@@ -83,7 +95,7 @@ def test_running_router_picks_up_promotions_and_rollbacks(settings: Settings, ti
     from finetune.pipeline import train_router
     from finetune.registry import ModelRegistry
 
-    cfg = settings.intents.model_copy(update={"epochs": 1, "weighting": "none"})
+    cfg = settings.intents.model_copy(update={"epochs": 1, "weighting": "none", "approach": "finetune"})
     train_router(settings, tiny_intents / "train.jsonl", tiny_intents / "dev.jsonl", cfg=cfg, progress=False)
     router = Router(settings)
     first = router.classifier().version

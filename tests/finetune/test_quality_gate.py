@@ -9,6 +9,8 @@ from aisle.settings import QualitySettings
 from finetune.quality import flag_label_noise, out_of_fold_probabilities, run_gate
 from finetune.schema import Example
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 
 def ex(text: str, intent: str, group: str = "") -> Example:
     return Example(text, intent, group=group)
@@ -78,3 +80,80 @@ def test_feedback_noise_rule_flags_corrections_that_disagree_with_their_look_ali
     ])
     labels = ["track_order", "track_order", "greeting", "greeting"]
     assert flag_feedback_noise(probs, classes, labels, [1, 2, 3], max_given=0.1, min_pred=0.3) == [2]
+
+
+def test_the_test_split_is_cleaned_and_kept_apart_from_train_and_dev() -> None:
+    train = [ex("where is my order", "track_order", "fam-a"), ex("track my parcel", "track_order", "fam-a"), ex("cancel my order", "cancel_order", "fam-b"),
+             ex("please cancel it", "cancel_order", "fam-b")]
+    dev = [ex("has my package shipped yet", "track_order", "fam-c"), ex("stop the purchase", "cancel_order", "fam-d")]
+    test = [
+        ex("Where is my order?", "track_order", "fam-e"),  # exact copy of a train text
+        ex("is my parcel on its way", "track_order", "fam-c"),  # same family as a dev row: the group rule fires (no split in the name)
+        ex("i changed my mind, call off the order", "cancel_order", "fam-f"),  # new
+    ]
+    result = run_gate(train, dev, QualitySettings(near_duplicate_jaccard=0.75), noise=False, test=test)
+    c = result.report.counts
+    assert c["test: exact copy of a train text (leak) removed"] == 1
+    assert c["test: template group also in dev removed"] == 1
+    assert [e.text for e in result.test] == ["i changed my mind, call off the order"]
+    assert len(result.dev) == 2
+
+
+# --- the promotion gate: best of the recent versions, per split --------------------------------
+def test_small_allowed_drops_cannot_add_up() -> None:
+    from finetune.registry import compare, compare_with_best
+
+    v1, v2 = {"macro_f1": 0.900}, {"macro_f1": 0.891}  # v2 was promoted 0.9 points below v1 (within tolerance)
+    candidate = {"macro_f1": 0.882}  # another 0.9 points below v2
+    assert compare(candidate, v2, ["macro_f1"], 0.01).passed  # against `current` alone it would slip through
+    d = compare_with_best(candidate, {"v0001": v1, "v0002": v2}, ["macro_f1"], 0.01)
+    assert not d.passed and "v0001" in d.reason and d.current["set_by"]["macro_f1"] == "v0001"
+    assert compare_with_best({"macro_f1": 0.895}, {"v0001": v1, "v0002": v2}, ["macro_f1"], 0.01).passed
+    assert compare_with_best(candidate, {}, ["macro_f1"], 0.01).passed  # nothing to compare with
+
+
+def _version(root, name: str, data: dict) -> None:
+    import json
+
+    d = root / name
+    d.mkdir(parents=True)
+    (d / "aisle_intents.json").write_text(json.dumps({"labels": ["a"], "metrics": {}, "data": data}))
+
+
+def test_gate_compares_with_versions_trained_on_the_same_splits_only(tmp_path) -> None:
+    from finetune.registry import GateSplit, ModelRegistry, gate_candidate
+
+    reg = ModelRegistry(tmp_path / "models")
+    _version(reg.root, "v0001-a", {"dev_file_sha256": "D", "test_sha256": "T"})  # strong, promoted earlier
+    _version(reg.root, "v0002-a", {"dev_file_sha256": "D", "test_sha256": "T"})  # current, 0.9 pt lower
+    _version(reg.root, "v0003-a", {"dev_sha256": "OLD"})  # trained on other data (may have seen today's test rows)
+    _version(reg.root, "v0004-a", {"dev_file_sha256": "D", "test_sha256": "T"})  # the candidate
+    for v in ("v0003-a", "v0001-a", "v0002-a"):
+        reg.promote(v)
+    scores = {
+        ("v0001-a", "dev"): 0.90, ("v0002-a", "dev"): 0.891, ("v0003-a", "dev"): 0.99, ("v0004-a", "dev"): 0.893,
+        ("v0001-a", "test"): 0.80, ("v0002-a", "test"): 0.80, ("v0003-a", "test"): 0.99, ("v0004-a", "test"): 0.75,
+    }
+    calls: list[str] = []
+
+    def evaluate(path, rows):
+        calls.append(path.name)
+        return {"macro_f1": scores[(path.name, rows[0])]}
+
+    splits = [GateSplit("dev", ["dev"], "D", ("dev_file_sha256", "dev_sha256"), unrecorded_ok=True), GateSplit("test", ["test"], "T", ("test_sha256",))]
+    d = gate_candidate(reg, reg.root / "v0004-a", splits, evaluate, ["macro_f1"], 0.01, history=3)
+    assert not d.passed
+    assert "dev: not worse" in d.reason  # 0.893 vs the best 0.90: within 1 point
+    assert "test: worse than the best" in d.reason  # 0.75 vs 0.80
+    assert "v0003" not in "".join(d.current["dev"]["set_by"].values())  # a model trained on other data never sets the bar
+    assert d.deltas["test_macro_f1"] == pytest.approx(-0.05)
+    # reference metrics are cached beside each model: a second gate does not re-evaluate them
+    calls.clear()
+    gate_candidate(reg, reg.root / "v0004-a", splits, evaluate, ["macro_f1"], 0.01, history=3)
+    assert set(calls) == {"v0004-a"}
+    # a version that records no dev set at all (older scripts) is still compared on dev, never on test
+    _version(reg.root, "v0005-a", {"simulation": "base"})
+    reg.promote("v0005-a")
+    scores[("v0005-a", "dev")] = 0.95
+    d = gate_candidate(reg, reg.root / "v0004-a", splits, evaluate, ["macro_f1"], 0.01, history=3)
+    assert d.current["dev"]["set_by"]["macro_f1"] == "v0005-a" and "v0005" not in str(d.current["test"])

@@ -15,7 +15,7 @@ from finetune.schema import load_examples
 
 
 def _train(tiny: Path, *extra: str) -> int:
-    return main(["train", "intents", "--data", str(tiny), "--epochs", "1", *extra])
+    return main(["train", "intents", "--data", str(tiny), "--epochs", "1", "--approach", "finetune", *extra])
 
 
 def test_train_register_promote_evaluate_and_rollback(settings, tiny_intents: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,7 +66,8 @@ def test_gate_refuses_a_deliberately_bad_model(settings, tiny_intents: Path, tmp
     (bad_dir / "train.jsonl").write_text("".join(json.dumps({"text": r["text"], "intent": labels[(i * 7 + 3) % len(labels)]}) + "\n" for i, r in enumerate(rows)))
     (bad_dir / "dev.jsonl").write_text((tiny_intents / "dev.jsonl").read_text())
     # the gate compares on the *fixed* dev set (the good one): use it explicitly
-    assert main(["train", "intents", "--data", str(bad_dir / "train.jsonl"), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "3", "--json"]) == 0
+    assert main(["train", "intents", "--data", str(bad_dir / "train.jsonl"), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "3",
+                 "--approach", "finetune", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["promoted"] is False and not summary["gate"]["passed"]
     assert reg.current().name == good.name
@@ -103,4 +104,4 @@ def test_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_label_with_one_example_fails_training(settings, tmp_path: Path, tiny_intents: Path) -> None:
     f = tmp_path / "train.jsonl"
     f.write_text((tiny_intents / "train.jsonl").read_text() + json.dumps({"text": "what a lovely day", "intent": "weather_chat"}) + "\n")
-    assert main(["train", "intents", "--data", str(f), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "1"]) == 2
+    assert main(["train", "intents", "--data", str(f), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "1", "--approach", "finetune"]) == 2

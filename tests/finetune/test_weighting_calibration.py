@@ -9,6 +9,8 @@ from finetune.calibration import decide, expected_calibration_error, fit_tempera
 from finetune.registry import compare
 from finetune.weighting import balanced_weights, importance_weights
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 
 def test_balanced_weights_equalise_class_mass() -> None:
     labels = ["a"] * 8 + ["b"] * 2

@@ -6,6 +6,8 @@ import pytest
 
 from retrieval.query import CatalogVocabulary, parse_colors, parse_genders, parse_price, parse_query, parse_sizes
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 
 @pytest.mark.parametrize(
     ("text", "lo", "hi"),

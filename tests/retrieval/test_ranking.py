@@ -10,6 +10,8 @@ from retrieval.evaluation import ndcg_at_k, recall_at_k, reciprocal_rank
 from retrieval.fusion import min_max_fusion, reciprocal_rank_fusion, top
 from retrieval.lexical import BM25Index
 
+pytestmark = pytest.mark.unit  # model-free: part of `make test-unit`
+
 
 def test_bm25_prefers_documents_with_rarer_matching_terms() -> None:
     idx = BM25Index.build(["red cotton shirt", "blue cotton shirt", "red leather sandals", "steel water bottle"])

@@ -14,14 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aisle.loadtest import call_chat
 from tests.ui.conftest import free_port
 
 
 def _serve(home: Path, port: int) -> subprocess.Popen:
     aisle = str(Path(sys.executable).parent / "aisle")
-    env = {**os.environ, "AISLE_HOME": str(home)}
-    proc = subprocess.Popen([aisle, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "AISLE_HOME": str(home), "AISLE_HTTP__TURNS_PER_SESSION_PER_MINUTE": "0"}  # 8 writers as fast as they can
+    proc = subprocess.Popen([aisle, "serve", "--port", str(port), "--no-staff"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -33,15 +32,21 @@ def _serve(home: Path, port: int) -> subprocess.Popen:
     pytest.fail("server did not start")
 
 
-def _feedback(client: httpx.Client, url: str, session: str, turn_id: int) -> int | None:
-    r = client.post(f"{url}/gradio_api/call/feedback", json={"data": [session, turn_id, -1, "", ""]})
-    event = r.json()["event_id"]
-    with client.stream("GET", f"{url}/gradio_api/call/feedback/{event}") as resp:
-        lines = list(resp.iter_lines())
-    import json
+def _session(client: httpx.Client, url: str) -> str:
+    r = client.post(f"{url}/api/session")
+    r.raise_for_status()
+    return r.json()["session"]
 
-    data = json.loads(next(line for line in lines if line.startswith("data:"))[5:])[0]
-    return data["feedback_id"] if data.get("ok") else None
+
+def _chat(client: httpx.Client, url: str, message: str, token: str) -> dict:
+    r = client.post(f"{url}/api/chat", json={"session": token, "message": message})
+    r.raise_for_status()
+    return r.json()
+
+
+def _feedback(client: httpx.Client, url: str, token: str, turn_id: int) -> int | None:
+    r = client.post(f"{url}/api/feedback", json={"session": token, "turn_id": turn_id, "rating": -1})
+    return r.json()["feedback_id"] if r.status_code == 200 else None
 
 
 def test_kill_9_loses_no_acknowledged_record(store_settings, tmp_path: Path) -> None:
@@ -58,12 +63,12 @@ def test_kill_9_loses_no_acknowledged_record(store_settings, tmp_path: Path) -> 
     stop = threading.Event()
 
     def worker(i: int) -> None:
-        session = f"fault-{i}"
         with httpx.Client(timeout=30) as client:
+            session = _session(client, url)
             n = 0
             while not stop.is_set():
                 try:
-                    reply = call_chat(client, url, ["coffee mug", "how long does delivery take?", "hello there"][n % 3] + f" #{n}", session)
+                    reply = _chat(client, url, ["coffee mug", "how long does delivery take?", "hello there"][n % 3] + f" #{n}", session)
                     with lock:
                         acked_turns.append(reply["turn_id"])
                     fid = _feedback(client, url, session, reply["turn_id"])
@@ -98,12 +103,13 @@ def test_kill_9_loses_no_acknowledged_record(store_settings, tmp_path: Path) -> 
     proc = _serve(home, port)  # restart: the conversation resumes from SQLite
     try:
         with httpx.Client(timeout=60) as client:
-            first = call_chat(client, url, "analog watch for men", "fault-resume")
+            token = _session(client, url)
+            first = _chat(client, url, "analog watch for men", token)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         proc = _serve(home, port)
         with httpx.Client(timeout=60) as client:
-            after = call_chat(client, url, "cheaper ones", "fault-resume")
+            after = _chat(client, url, "cheaper ones", token)  # the same token after a kill -9 and restart
         assert after["products"] and max(p["price"] for p in after["products"]) < min(p["price"] for p in first["products"])
     finally:
         proc.kill()

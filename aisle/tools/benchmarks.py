@@ -26,11 +26,14 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from aisle.formatting import percentile
 
 if TYPE_CHECKING:
     from aisle.settings import Settings
@@ -56,10 +59,8 @@ def _env(device: str) -> dict[str, Any]:
 
 
 def _pct(values: list[float], q: float) -> float:
-    v = sorted(values)
-    k = (len(v) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 3)
+    """Benchmarks always have samples; 3 decimals of milliseconds."""
+    return float(percentile(values, q, digits=3) or 0.0)
 
 
 def _save(out: Path, name: str, device: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -167,10 +168,13 @@ def bench_ingest(settings: Settings, sizes: list[int] | None, device: str, quick
             t0 = time.perf_counter()
             report = ingest_products(catalog, s, stack.store, progress=False)
             t_total = time.perf_counter() - t0
-            t_write = max(0.0, t_total - t_read - t_embed)
+            t_ml = report.multilingual_s  # the second (multilingual) collection, when multilingual.catalog_vectors is on
+            t_write = max(0.0, t_total - t_read - t_embed - t_ml)
             rows.append({
                 "products": n, "kept": report.kept, "seconds_total": round(t_total, 2), "products_per_s": round(n / t_total, 1),
-                "stage_seconds": {"read_clean_dedup": round(t_read, 2), "embed": round(t_embed, 2), "chroma_write_and_rest": round(t_write, 2)},
+                "stage_seconds": {"read_clean_dedup": round(t_read, 2), "embed": round(t_embed, 2), "chroma_write_and_rest": round(t_write, 2),
+                                  "multilingual_collection": round(t_ml, 2)},
+                "multilingual_share_of_total": round(t_ml / t_total, 3),
                 "embedding_only_products_per_s": round(n / t_embed, 1),
                 "ratio_end_to_end_vs_embedding_only": round((n / t_total) / (n / t_embed), 3),
                 "bottleneck": "encoder" if t_embed > t_write else "chroma",
@@ -209,7 +213,7 @@ def bench_query(settings: Settings, sizes: list[int] | None, device: str, quick:
             queries /= np.linalg.norm(queries, axis=1, keepdims=True)
             where = {"$and": [{"price": {"$lte": 1500.0}}, {"colors": {"$contains": "red"}}]}
 
-            def lat(fn: Any) -> list[float]:
+            def lat(fn: Any, queries: np.ndarray = queries) -> list[float]:
                 out = []
                 for q in queries:
                     t = time.perf_counter()
@@ -217,11 +221,11 @@ def bench_query(settings: Settings, sizes: list[int] | None, device: str, quick:
                     out.append((time.perf_counter() - t) * 1000)
                 return out
 
-            unfiltered = lat(lambda q: col.query(query_embeddings=[q], n_results=10))
-            filtered = lat(lambda q: col.query(query_embeddings=[q], n_results=10, where=where))
+            unfiltered = lat(lambda q, col=col: col.query(query_embeddings=[q], n_results=10))
+            filtered = lat(lambda q, col=col, where=where: col.query(query_embeddings=[q], n_results=10, where=where))
             mask = (prices <= 1500) & (colors == "red")
 
-            def exact_search(q: np.ndarray) -> np.ndarray:
+            def exact_search(q: np.ndarray, prices: np.ndarray = prices, colors: np.ndarray = colors, vecs: np.ndarray = vecs) -> np.ndarray:
                 rows_ = np.flatnonzero((prices <= 1500) & (colors == "red"))  # the filter is part of the timed work
                 return rows_[np.argsort(-(vecs[rows_] @ q))[:10]]
 
@@ -247,11 +251,13 @@ def bench_intents(settings: Settings, sizes: list[int] | None, device: str, quic
     from aisle.settings import PACKAGE_DATA
     from finetune.classifier import IntentClassifier
     from finetune.evaluate import evaluate_examples
+    from finetune.evaluation import stratified_sample
     from finetune.registry import ModelRegistry
     from finetune.schema import load_examples
 
     path = ModelRegistry(settings.intent_models_dir).current_path()
-    dev = load_examples(PACKAGE_DATA / "intents" / "dev.jsonl")[: (200 if quick else 800)]
+    # a seeded sample spread over the dev set's sources (the first rows of the file are one source)
+    dev = stratified_sample(load_examples(PACKAGE_DATA / "intents" / "dev.jsonl"), 200 if quick else 800, seed=13)
     texts = [ex.text for ex in dev]
     rows = {}
     for name in ("fp32", "dynamic int8"):
@@ -271,7 +277,8 @@ def bench_intents(settings: Settings, sizes: list[int] | None, device: str, quic
     base = rows["fp32"]["p50_ms"]
     for r in rows.values():
         r["speedup_vs_fp32"] = round(base / r["p50_ms"], 2)
-    return {"benchmark": "intents", "env": _env("cpu"), "model": path.name, "baseline": "fp32", "dev_examples": len(dev), "rows": rows}
+    sources = dict(sorted(Counter(ex.source.split(":")[0] for ex in dev).items()))
+    return {"benchmark": "intents", "env": _env("cpu"), "model": path.name, "baseline": "fp32", "dev_examples": len(dev), "dev_sources": sources, "rows": rows}
 
 
 # --- turn ---------------------------------------------------------------------------------------
@@ -280,6 +287,12 @@ SCRIPT_MIX = [
     "analog watch for men", "how long does delivery take?", "what is your return policy?", "can I pay with UPI?",
     "where is my order ORD-17004?", "karan.iyer1@example.com", "suggest a gift for my wife under 2000", "what's the weather in paris",
     "I want to talk to a human", "coffee mug", "is there a fee to cancel my order?", "thanks", "bye",
+]
+# the same kinds of turns from a Chinese shopper (written for the benchmark, not taken from any evaluation set)
+SCRIPT_MIX_ZH = [
+    "你好", "500元以下的女士红色凉鞋", "便宜一点的", "再看看更多", "要蓝色的", "第二个", "这个是什么材质的？",
+    "男士手表", "配送要几天？", "你们的退货政策是什么？", "可以用UPI付款吗？", "我的订单ORD-17004到哪了？", "karan.iyer1@example.com",
+    "两千以内送老婆的礼物", "巴黎今天天气怎么样", "我要转人工客服", "咖啡杯", "取消订单要收费吗？", "谢谢", "再见",
 ]
 
 
@@ -293,6 +306,8 @@ def _turn_store(settings: Settings, n: int, tmp: Path) -> Settings:
     s = settings.with_home(tmp)
     s.ensure_dirs()
     shutil.copytree(settings.intent_models_dir, s.intent_models_dir, symlinks=True, dirs_exist_ok=True)
+    if (settings.models_dir / "multilingual-router").exists():
+        shutil.copytree(settings.models_dir / "multilingual-router", s.models_dir / "multilingual-router", dirs_exist_ok=True)
     stack = build_stack(s)
     rows = recombined_catalog(settings, n)
     real = [r for r in rows if not r["id"].startswith("SYN-")]
@@ -321,7 +336,11 @@ def _turn_store(settings: Settings, n: int, tmp: Path) -> Settings:
 
 def bench_turn(settings: Settings, sizes: list[int] | None, device: str, quick: bool) -> dict[str, Any]:
     from agent.agent import Agent
+    from aisle.errors import AisleError
+    from finetune.registry import ModelRegistry
 
+    if ModelRegistry(settings.intent_models_dir).current() is None:
+        raise AisleError(f"no intent router in {settings.intent_models_dir}; run `aisle setup` first")
     sizes = sizes or ([1000] if quick else [1000, 40000])
     sessions = 3 if quick else 10
     rows = []
@@ -331,15 +350,17 @@ def bench_turn(settings: Settings, sizes: list[int] | None, device: str, quick: 
             s = _turn_store(settings, n, tmp)
             agent = Agent.from_settings(settings=s)
             agent.warm_up()
-            for text in SCRIPT_MIX:  # warm-up pass
+            for text in SCRIPT_MIX + SCRIPT_MIX_ZH:  # warm-up pass
                 agent.respond("warmup", text)
             wall: list[float] = []
+            wall_zh: list[float] = []
             for i in range(sessions):
-                sid = f"bench-{uuid.uuid4().hex[:6]}-{i}"
-                for text in SCRIPT_MIX:
-                    t0 = time.perf_counter()
-                    agent.respond(sid, text)
-                    wall.append((time.perf_counter() - t0) * 1000)
+                for mix, times in ((SCRIPT_MIX, wall), (SCRIPT_MIX_ZH, wall_zh)):
+                    sid = f"bench-{uuid.uuid4().hex[:6]}-{i}"
+                    for text in mix:
+                        t0 = time.perf_counter()
+                        agent.respond(sid, text)
+                        times.append((time.perf_counter() - t0) * 1000)
             router = []
             for text in SCRIPT_MIX * 3:
                 t0 = time.perf_counter()
@@ -348,40 +369,23 @@ def bench_turn(settings: Settings, sizes: list[int] | None, device: str, quick: 
             rows.append({
                 "products": n, "turns": len(wall), "p50_ms": _pct(wall, 0.5), "p95_ms": _pct(wall, 0.95), "p99_ms": _pct(wall, 0.99),
                 "router_only_p50_ms": _pct(router, 0.5), "ratio_p50_vs_router_only": round(_pct(wall, 0.5) / _pct(router, 0.5), 2),
+                "zh": {"turns": len(wall_zh), "p50_ms": _pct(wall_zh, 0.5), "p95_ms": _pct(wall_zh, 0.95), "p99_ms": _pct(wall_zh, 0.99)},
             })
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if len(rows) > 1:
         rows[-1]["ratio_p50_vs_smallest_catalog"] = round(rows[-1]["p50_ms"] / rows[0]["p50_ms"], 2)
-    return {"benchmark": "turn", "env": _env("cpu"), "script_mix": SCRIPT_MIX, "composer": settings.agent.composer,
+    return {"benchmark": "turn", "env": _env("cpu"), "script_mix": SCRIPT_MIX, "script_mix_zh": SCRIPT_MIX_ZH, "composer": settings.agent.composer,
             "catalog": "Flipkart sample; beyond 1,002 products recombined, vectors copied from the source product",
             "baseline": "the router alone (one classifier call)", "rows": rows}
 
 
 def bench_load(settings: Settings, sizes: list[int] | None, device: str, quick: bool) -> dict[str, Any]:
-    """50 concurrent shoppers over HTTP on loopback against the real server (in-process Gradio)."""
-    import socket
+    """Concurrent shoppers: in-process vs the JSON API vs the widget, side by side (``aisle/tools/loadtest.py``)."""
+    from aisle.tools.loadtest import bench
 
-    from agent.agent import Agent
-    from aisle.loadtest import run_load
-    from ui.app import build_app
-
-    shoppers = (sizes or [10 if quick else 50])[0]
-    agent = Agent.from_settings(settings=settings)
-    agent.warm_up()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    app = build_app(agent)
-    app.queue(default_concurrency_limit=8)
-    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        orders = [(r["order_id"], r["email"]) for r in agent.db.query("SELECT order_id, email FROM orders ORDER BY order_id")]
-        result = run_load(f"http://127.0.0.1:{port}", orders, shoppers=shoppers, duration_s=10 if quick else 30)
-    finally:
-        app.close()
-    return {"benchmark": "load", "env": _env("cpu"), "transport": "HTTP on loopback (Gradio /gradio_api/call/chat)",
-            "baseline": "the same conversation run alone (isolation oracle); latency baseline: turn benchmark", **result.summary()}
+    result = bench(settings, levels=sizes or ([10, 50] if quick else [10, 50, 200]), duration_s=5.0 if quick else 15.0)
+    return {**result, "env": _env("cpu")}
 
 
 BENCHES = {"embed": bench_embed, "ingest": bench_ingest, "query": bench_query, "intents": bench_intents, "turn": bench_turn, "load": bench_load}
