@@ -53,8 +53,18 @@ log = logging.getLogger(__name__)
 class Agent:
     """The store's conversational agent (see module docstring)."""
 
-    def __init__(self, settings: Settings, stack: RetrievalStack, router: Router, db: Database, composer: TemplateComposer | None = None,
-                 polisher: LangChainComposer | None = None, *, orders: OrderStore | None = None, dialogue: Dialogue | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        stack: RetrievalStack,
+        router: Router,
+        db: Database,
+        composer: TemplateComposer | None = None,
+        polisher: LangChainComposer | None = None,
+        *,
+        orders: OrderStore | None = None,
+        dialogue: Dialogue | None = None,
+    ) -> None:
         self.settings = settings
         self.stack = stack
         self.router = router
@@ -87,7 +97,13 @@ class Agent:
         settings.ensure_dirs()
         polisher = LangChainComposer.from_settings(settings) if settings.agent.composer == "langchain" else None
         stack = build_stack(settings)
-        return cls(settings, stack, Router(settings, multilingual=language_router(settings, stack)), Database(settings.db_path), polisher=polisher)
+        return cls(
+            settings,
+            stack,
+            Router(settings, multilingual=language_router(settings, stack)),
+            Database(settings.db_path),
+            polisher=polisher,
+        )
 
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first shopper's message."""
@@ -130,8 +146,16 @@ class Agent:
                 draft.text = self.polisher.polish(draft.text, clean)
             return self._finish(turn, draft, t0)
 
-    def feedback(self, session_id: str, turn_id: int, rating: int, correction: str | None = None, comment: str | None = None,
-                 *, client_id: str | None = None) -> int:
+    def feedback(
+        self,
+        session_id: str,
+        turn_id: int,
+        rating: int,
+        correction: str | None = None,
+        comment: str | None = None,
+        *,
+        client_id: str | None = None,
+    ) -> int:
         """Record 👍/👎 (``rating`` +1/-1), an optional intent correction and comment; returns the feedback id.
 
         A correction only ever becomes a *pending* review item (``agent/learning.py``); a staff
@@ -152,10 +176,12 @@ class Agent:
         if comment is not None:
             comment = redact(sanitize(str(comment), 2000)[0])
         limits = self.settings.agent
-        self.limiter.hit([
-            ("feedback_session", session_id, limits.feedback_per_session_per_hour, 3600.0, "ratings from this conversation"),
-            ("feedback_client", client_id, limits.feedback_per_client_per_hour, 3600.0, "ratings from this client"),
-        ])
+        self.limiter.hit(
+            [
+                ("feedback_session", session_id, limits.feedback_per_session_per_hour, 3600.0, "ratings from this conversation"),
+                ("feedback_client", client_id, limits.feedback_per_client_per_hour, 3600.0, "ratings from this client"),
+            ]
+        )
         return self.feedback_log.add(turn_id, session_id, rating, correction or None, comment or None)
 
     def store_health(self) -> StoreHealth:
@@ -176,14 +202,25 @@ class Agent:
         state.language = language
         compose = self.composer(language)
         if not clean:
-            empty = Turn(session_id, clean, state, slot_lib.Slots(), IntentPrediction(EMPTY, 1.0), client_id=client_id, language=language)
+            empty = Turn(
+                session_id, clean, state, slot_lib.Slots(), IntentPrediction(EMPTY, 1.0), client_id=client_id, language=language
+            )
             return empty, Draft(compose.empty(), EMPTY, 1.0)
         dialogue = self.dialogues.for_language(language)
         catalog = dialogue.catalog
         vocab = catalog.vocabulary()
         s = slot_lib.extract(clean, vocab)
         routed = self.router.route_message(clean, s)
-        turn = Turn(session_id, clean, state, s, routed.prediction, routed.degraded or vocab is None, client_id=client_id, language=language)
+        turn = Turn(
+            session_id,
+            clean,
+            state,
+            s,
+            routed.prediction,
+            routed.degraded or vocab is None,
+            client_id=client_id,
+            language=language,
+        )
         try:
             return turn, dialogue.run(turn)
         except InputError:
@@ -208,14 +245,20 @@ class Agent:
         st.misunderstandings = 0 if draft.understood else st.misunderstandings + 1
         if draft.handoff_reason:
             st.handed_off = True
-        reply = draft.to_reply(confidence=round(float(draft.confidence), 4), session_id=turn.session_id, top_k=turn.pred.top_k,
-                               language=turn.language, placeholder=self.composer(turn.language).placeholder(),
-                               slots=turn.slots.to_log(), latency_ms=round((time.perf_counter() - t0) * 1000, 2),
-                               degraded=turn.degraded, model_version=turn.pred.model_version)
+        reply = draft.to_reply(
+            confidence=round(float(draft.confidence), 4),
+            session_id=turn.session_id,
+            top_k=turn.pred.top_k,
+            language=turn.language,
+            placeholder=self.composer(turn.language).placeholder(),
+            slots=turn.slots.to_log(),
+            latency_ms=round((time.perf_counter() - t0) * 1000, 2),
+            degraded=turn.degraded,
+            model_version=turn.pred.model_version,
+        )
         try:
             reply.turn_id = self.turns.save(turn, reply)
         except StoreUnavailableError as exc:
             log.error("could not save turn of session %s: %s", turn.session_id, exc)
             reply.degraded = True
         return reply
-

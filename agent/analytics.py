@@ -13,7 +13,12 @@ from agent.privacy import redact
 from aisle.formatting import percentile
 from aisle.labels import EMPTY
 
-WINDOWS = {"last 24 hours": timedelta(hours=24), "last 7 days": timedelta(days=7), "last 30 days": timedelta(days=30), "all time": None}
+WINDOWS = {
+    "last 24 hours": timedelta(hours=24),
+    "last 7 days": timedelta(days=7),
+    "last 30 days": timedelta(days=30),
+    "all time": None,
+}
 
 
 @dataclass
@@ -44,7 +49,9 @@ def _normalise(text: str) -> str:
     return re.sub(r"\[(email|phone|card|address|id)\]", lambda m: m.group(0).upper(), low)[:120]
 
 
-def compute(db: Database, window: str = "last 7 days", low_confidence: float = 0.45, now: datetime | None = None) -> AnalyticsReport:
+def compute(
+    db: Database, window: str = "last 7 days", low_confidence: float = 0.45, now: datetime | None = None
+) -> AnalyticsReport:
     """Figures over ``window`` (a key of ``WINDOWS``)."""
     if window not in WINDOWS:
         raise ValueError(f"unknown window {window!r}; choose one of {list(WINDOWS)}")

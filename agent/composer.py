@@ -29,17 +29,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 INTENT_PHRASES = {
-    "track_order": "track an order", "cancel_order": "cancel an order", "change_order": "change an order",
-    "get_refund": "return an item or get a refund", "track_refund": "check a refund", "check_refund_policy": "know the return policy",
-    "check_cancellation_fee": "know about cancellation fees", "delivery_options": "know the delivery options",
-    "delivery_period": "know how long delivery takes", "check_payment_methods": "know the payment methods",
-    "payment_issue": "sort out a payment problem", "get_invoice": "get an invoice", "check_invoice": "check an invoice",
-    "create_account": "create an account", "delete_account": "delete your account", "edit_account": "change your account details",
-    "recover_password": "reset your password", "registration_problems": "fix a sign-up problem", "switch_account": "switch accounts",
-    "newsletter_subscription": "manage the newsletter", "contact_customer_service": "contact customer service",
-    "contact_human_agent": "talk to a person", "complaint": "make a complaint", "review": "leave a review",
-    "place_order": "place an order", "set_up_shipping_address": "add a delivery address", "change_shipping_address": "change a delivery address",
-    "product_search": "find a product", "product_question": "ask about a product", "recommendation": "get a recommendation",
+    "track_order": "track an order",
+    "cancel_order": "cancel an order",
+    "change_order": "change an order",
+    "get_refund": "return an item or get a refund",
+    "track_refund": "check a refund",
+    "check_refund_policy": "know the return policy",
+    "check_cancellation_fee": "know about cancellation fees",
+    "delivery_options": "know the delivery options",
+    "delivery_period": "know how long delivery takes",
+    "check_payment_methods": "know the payment methods",
+    "payment_issue": "sort out a payment problem",
+    "get_invoice": "get an invoice",
+    "check_invoice": "check an invoice",
+    "create_account": "create an account",
+    "delete_account": "delete your account",
+    "edit_account": "change your account details",
+    "recover_password": "reset your password",
+    "registration_problems": "fix a sign-up problem",
+    "switch_account": "switch accounts",
+    "newsletter_subscription": "manage the newsletter",
+    "contact_customer_service": "contact customer service",
+    "contact_human_agent": "talk to a person",
+    "complaint": "make a complaint",
+    "review": "leave a review",
+    "place_order": "place an order",
+    "set_up_shipping_address": "add a delivery address",
+    "change_shipping_address": "change a delivery address",
+    "product_search": "find a product",
+    "product_question": "ask about a product",
+    "recommendation": "get a recommendation",
 }
 STATUS_TEXT = {
     "pending": "has been received and is waiting to be processed",
@@ -61,10 +80,21 @@ def display_title(title: str) -> str:
 
 
 CHIPS = {
-    "cheaper": "Cheaper", "more": "Show me more", "first_one": "Tell me about the first one", "in_color": "In {color}",
-    "similar": "Similar items", "goes_with": "What goes with it?", "talk_to_person": "Talk to a person", "yes": "Yes", "no": "No",
-    "cancel_order": "Cancel order {order_id}", "return_order": "Return order {order_id}", "find_product": "Find a product",
-    "track_order": "Track my order", "return_policy": "Return policy", "bestsellers": "Show me bestsellers",
+    "cheaper": "Cheaper",
+    "more": "Show me more",
+    "first_one": "Tell me about the first one",
+    "in_color": "In {color}",
+    "similar": "Similar items",
+    "goes_with": "What goes with it?",
+    "talk_to_person": "Talk to a person",
+    "yes": "Yes",
+    "no": "No",
+    "cancel_order": "Cancel order {order_id}",
+    "return_order": "Return order {order_id}",
+    "find_product": "Find a product",
+    "track_order": "Track my order",
+    "return_policy": "Return policy",
+    "bestsellers": "Show me bestsellers",
 }
 
 
@@ -99,14 +129,16 @@ class TemplateComposer:
         return "Sorry, I can't reach part of our system right now. Please try again in a minute, or ask me to connect you with a colleague."
 
     def empty_query(self) -> str:
-        return "What are you looking for? For example \"red sandals under 500\" or \"a gift for my sister\"."
+        return 'What are you looking for? For example "red sandals under 500" or "a gift for my sister".'
 
     def which_order(self) -> str:
         return "Which order is it? Please give me the order number (it looks like ORD-10234)."
 
     def orders_unavailable(self) -> str:
-        return ("I can't look up orders right now, sorry: our order system is having a problem and our team has been told. "
-                "Please try again later, or I can connect you with a colleague now.")
+        return (
+            "I can't look up orders right now, sorry: our order system is having a problem and our team has been told. "
+            "Please try again later, or I can connect you with a colleague now."
+        )
 
     def no_thanks(self) -> str:
         return "No problem. What else can I help with?"
@@ -122,7 +154,7 @@ class TemplateComposer:
             "goodbye": "Thanks for stopping by, have a great day!",
             "thank_you": "You're welcome! Is there anything else I can help with?",
             "are_you_a_bot": "Yes, I'm an automated assistant. I can help with products, orders and store policies, and I can pass you to a person at any time, just ask.",
-            "what_can_i_ask_you": "You can ask me to find products (\"red sandals under 500\"), refine them (\"cheaper\", \"in blue\"), ask about an item, "
+            "what_can_i_ask_you": 'You can ask me to find products ("red sandals under 500"), refine them ("cheaper", "in blue"), ask about an item, '
             "check, cancel or return an order (with your order number and e-mail), or ask about delivery, returns, refunds and payments.",
         }[intent]
 
@@ -139,14 +171,16 @@ class TemplateComposer:
         return f"Just to be sure: do you want to {phrases[0]}?" if phrases else "Could you say that another way?"
 
     def empty(self) -> str:
-        return "Your message looks empty. Tell me what you're looking for, e.g. \"red sandals under 500\" or \"where is my order?\"."
+        return 'Your message looks empty. Tell me what you\'re looking for, e.g. "red sandals under 500" or "where is my order?".'
 
     def truncated(self, limit: int) -> str:
         return f"(Your message was very long, so I read only the first {limit:,} characters.) "
 
     def injection(self) -> str:
-        return ("I can't do that. I only share order details with the person who placed the order, after they give me the order number "
-                "and the e-mail address on it. I'm happy to help with your own orders, products or store policies.")
+        return (
+            "I can't do that. I only share order details with the person who placed the order, after they give me the order number "
+            "and the e-mail address on it. I'm happy to help with your own orders, products or store policies."
+        )
 
     def degraded(self) -> str:
         return " (Search is running in a reduced mode right now, so results may be less precise.)"
@@ -156,7 +190,15 @@ class TemplateComposer:
         attrs = ", ".join(v for v in p.key_attributes(3).values())
         return f"{i}. {display_title(p.title)} — {money(p.price, p.currency)}" + (f" ({attrs})" if attrs else "")
 
-    def products(self, products: list[Product], query: str, constraints: list[str], relaxed: list[str], note: str | None = None, paged: bool = False) -> str:
+    def products(
+        self,
+        products: list[Product],
+        query: str,
+        constraints: list[str],
+        relaxed: list[str],
+        note: str | None = None,
+        paged: bool = False,
+    ) -> str:
         from agent.search import headline
 
         what = headline(query.strip()) if query.strip() else "items"
@@ -168,12 +210,12 @@ class TemplateComposer:
                 return "Those are already the cheapest matching items I have."
             if note == "no_more_expensive":
                 return "Those are already the most expensive matching items I have."
-            return f"I couldn't find anything for \"{what}\"{cons}. Could you describe it differently?"
-        head = f"More {what}{cons}:" if paged else f"Here's what I found for \"{what}\"{cons}:"
+            return f'I couldn\'t find anything for "{what}"{cons}. Could you describe it differently?'
+        head = f"More {what}{cons}:" if paged else f'Here\'s what I found for "{what}"{cons}:'
         if note == "same_budget":
             head = f"Nothing is cheaper than what I showed, but here are other {what} in the same budget{cons}:"
         if relaxed:
-            dropped = " and ".join(f"\"{r}\"" for r in relaxed)
+            dropped = " and ".join(f'"{r}"' for r in relaxed)
             head = f"Nothing matched everything you asked for, so I dropped {dropped}. " + head
         lines = [self.product_line(i, p) for i, p in enumerate(products, 1)]
         return head + "\n" + "\n".join(lines)
@@ -192,18 +234,22 @@ class TemplateComposer:
         return f"I only showed {shown} item{'s' if shown != 1 else ''}. Which one do you mean?"
 
     def which_product(self) -> str:
-        return "Which product do you mean? Search for it first (e.g. \"blue backpack\") or say \"the first one\" after a search."
+        return 'Which product do you mean? Search for it first (e.g. "blue backpack") or say "the first one" after a search.'
 
     # --- help centre ---------------------------------------------------------------------------
     def faq(self, title: str, body: str) -> str:
-        return f"{body}\n(Source: \"{title}\")"
+        return f'{body}\n(Source: "{title}")'
 
     def faq_guess(self, title: str, body: str) -> str:
         """A help-centre answer to a message the router could not place (``agent/handlers/rescue.py``)."""
-        return f"I think you're asking about \"{title}\". {self.faq(title, body)}"
+        return f'I think you\'re asking about "{title}". {self.faq(title, body)}'
 
     def faq_not_sure(self, closest_title: str | None) -> str:
-        hint = f" The closest help article I found is \"{closest_title}\", but it may not answer your question." if closest_title else ""
+        hint = (
+            f' The closest help article I found is "{closest_title}", but it may not answer your question.'
+            if closest_title
+            else ""
+        )
         return f"I'm not sure I have the right answer to that.{hint} Would you like me to connect you with a colleague?"
 
     # --- orders --------------------------------------------------------------------------------
@@ -216,17 +262,24 @@ class TemplateComposer:
         return f"I can {what}. For your security, please give me the order number (like ORD-10234) and the e-mail address used for the order."
 
     def verification_failed(self, attempts_left: int) -> str:
-        return ("Sorry, that order number and e-mail address don't match our records. Please check both (the order number is in your "
-                f"confirmation e-mail). {attempts_left} attempt{'s' if attempts_left != 1 else ''} left.")
+        return (
+            "Sorry, that order number and e-mail address don't match our records. Please check both (the order number is in your "
+            f"confirmation e-mail). {attempts_left} attempt{'s' if attempts_left != 1 else ''} left."
+        )
 
     def verification_locked(self) -> str:
         return "I couldn't verify that order, so for your security I'm passing this conversation to a colleague who can help."
 
     def order_status(self, o: Order) -> str:
         items = sum(int(i.get("qty", 1)) for i in o.items)
-        parts = [f"Order {o.order_id} ({items} item{'s' if items != 1 else ''}, {money(o.total, o.currency)}) {STATUS_TEXT.get(o.status, o.status)}"]
+        parts = [
+            f"Order {o.order_id} ({items} item{'s' if items != 1 else ''}, {money(o.total, o.currency)}) {STATUS_TEXT.get(o.status, o.status)}"
+        ]
         if o.status == "shipped":
-            parts.append(f"; it shipped on {_date(o.shipped_at)} with {o.carrier or 'our courier'}" + (f", tracking number {o.tracking_number}" if o.tracking_number else ""))
+            parts.append(
+                f"; it shipped on {_date(o.shipped_at)} with {o.carrier or 'our courier'}"
+                + (f", tracking number {o.tracking_number}" if o.tracking_number else "")
+            )
         elif o.status == "delivered":
             parts.append(f" on {_date(o.delivered_at)}")
         elif o.status in ("pending", "processing"):
@@ -237,7 +290,9 @@ class TemplateComposer:
         return text
 
     def invoice(self, o: Order) -> str:
-        when = f"was e-mailed when it shipped on {_date(o.shipped_at)}" if o.shipped_at else "will be e-mailed as soon as it ships"
+        when = (
+            f"was e-mailed when it shipped on {_date(o.shipped_at)}" if o.shipped_at else "will be e-mailed as soon as it ships"
+        )
         return f"The GST invoice for order {o.order_id} ({money(o.total, o.currency)}) {when}; you can also download it from My orders → Invoice."
 
     def refund_status(self, o: Order) -> str:
@@ -246,17 +301,23 @@ class TemplateComposer:
         if o.refund_status == "pending_return":
             return f"Your return for order {o.order_id} is on its way to us; we issue the refund within 2 business days of receiving it."
         if o.status == "cancelled":
-            return (f"Order {o.order_id} was cancelled. Prepaid amounts for cancelled orders go back to the original payment method at once; "
-                    "banks take 5–7 business days to show it (UPI usually 1–2 days). Cash-on-delivery orders have nothing to refund.")
+            return (
+                f"Order {o.order_id} was cancelled. Prepaid amounts for cancelled orders go back to the original payment method at once; "
+                "banks take 5–7 business days to show it (UPI usually 1–2 days). Cash-on-delivery orders have nothing to refund."
+            )
         if o.status == "returned":
-            return (f"Order {o.order_id} was returned. Refunds are issued within 2 business days of the return reaching our warehouse "
-                    "and take 5–7 business days to reach cards, UPI and net banking.")
+            return (
+                f"Order {o.order_id} was returned. Refunds are issued within 2 business days of the return reaching our warehouse "
+                "and take 5–7 business days to reach cards, UPI and net banking."
+            )
         return f"There is no refund on order {o.order_id}: it {STATUS_TEXT.get(o.status, o.status)}. To get one, start a return after delivery (within 30 days)."
 
     def confirm(self, action: str, o: Order) -> str:
         if action == "cancel_order":
             return f"Order {o.order_id} ({money(o.total, o.currency)}) {STATUS_TEXT.get(o.status, o.status)}. Shall I cancel it? It's free, and prepaid amounts are refunded in full. (yes / no)"
-        return f"Order {o.order_id} was delivered on {_date(o.delivered_at)}. Shall I start a free return pickup for it? (yes / no)"
+        return (
+            f"Order {o.order_id} was delivered on {_date(o.delivered_at)}. Shall I start a free return pickup for it? (yes / no)"
+        )
 
     def action_result(self, r: ActionResult) -> str:
         o = r.order
@@ -264,11 +325,16 @@ class TemplateComposer:
         return {
             "cancel_done": f"Done: order {oid} is cancelled. {('A refund of ' + money(o.refund_amount, o.currency) + ' is on its way (banks take 5–7 business days).') if o and o.refund_amount else ''}",
             "cancel_denied": f"Order {oid} {STATUS_TEXT.get(o.status, o.status) if o else ''}, so it can no longer be cancelled. "
-            + ("You can start a free return within 30 days of delivery instead." if o and o.status == "delivered" else "Once it arrives you can start a free return within 30 days."),
+            + (
+                "You can start a free return within 30 days of delivery instead."
+                if o and o.status == "delivered"
+                else "Once it arrives you can start a free return within 30 days."
+            ),
             "cancel_already": f"Order {oid} is already cancelled.",
             "return_started": f"Your return for order {oid} is booked: we'll pick it up within 2 business days. Please pack the item with its tags. We refund within 2 business days of receiving it.",
             "return_window_passed": f"Order {oid} was delivered {r.detail.get('days', '?')} days ago, past our {r.detail.get('window', 30)}-day return window, so I can't start a return. If the item is faulty, a colleague can look into it.",
-            "return_not_delivered": f"Order {oid} {STATUS_TEXT.get(o.status, o.status) if o else ''}, so a return isn't possible yet. Returns open once it's delivered" + (" (or you can cancel it free of charge now)." if o and o.status in ("pending", "processing") else "."),
+            "return_not_delivered": f"Order {oid} {STATUS_TEXT.get(o.status, o.status) if o else ''}, so a return isn't possible yet. Returns open once it's delivered"
+            + (" (or you can cancel it free of charge now)." if o and o.status in ("pending", "processing") else "."),
             "return_already": f"A return for order {oid} was already requested on {_date(o.return_requested_at) if o else ''}.",
         }[r.message_key].strip()
 
@@ -282,40 +348,101 @@ class TemplateComposer:
             "repeated_misunderstanding": "Sorry, I'm not getting this right. ",
             "verification_locked": "",
         }.get(reason, "")
-        return (lead + "I'm passing you to a colleague now; they'll see this conversation, so you won't need to repeat yourself. "
-                "Our team replies in this chat between 9 am and 9 pm IST (or by e-mail outside those hours).")
+        return (
+            lead + "I'm passing you to a colleague now; they'll see this conversation, so you won't need to repeat yourself. "
+            "Our team replies in this chat between 9 am and 9 pm IST (or by e-mail outside those hours)."
+        )
 
     def offer_human(self) -> str:
         return "Would you like me to connect you with a colleague?"
 
 
 INTENT_PHRASES_ZH = {
-    "track_order": "查询订单", "cancel_order": "取消订单", "change_order": "修改订单", "get_refund": "退货或退款",
-    "track_refund": "查询退款进度", "check_refund_policy": "了解退货政策", "check_cancellation_fee": "了解取消订单的费用",
-    "delivery_options": "了解配送方式", "delivery_period": "了解配送时间", "check_payment_methods": "了解付款方式",
-    "payment_issue": "解决付款问题", "get_invoice": "开发票", "check_invoice": "查看发票", "create_account": "注册账户",
-    "delete_account": "注销账户", "edit_account": "修改账户信息", "recover_password": "重置密码", "registration_problems": "解决注册问题",
-    "switch_account": "切换账户", "newsletter_subscription": "管理邮件订阅", "contact_customer_service": "联系客服",
-    "contact_human_agent": "转人工客服", "complaint": "投诉", "review": "发表评价", "place_order": "下单购买",
-    "set_up_shipping_address": "添加收货地址", "change_shipping_address": "修改收货地址", "product_search": "找商品",
-    "product_question": "咨询商品详情", "recommendation": "获取推荐",
+    "track_order": "查询订单",
+    "cancel_order": "取消订单",
+    "change_order": "修改订单",
+    "get_refund": "退货或退款",
+    "track_refund": "查询退款进度",
+    "check_refund_policy": "了解退货政策",
+    "check_cancellation_fee": "了解取消订单的费用",
+    "delivery_options": "了解配送方式",
+    "delivery_period": "了解配送时间",
+    "check_payment_methods": "了解付款方式",
+    "payment_issue": "解决付款问题",
+    "get_invoice": "开发票",
+    "check_invoice": "查看发票",
+    "create_account": "注册账户",
+    "delete_account": "注销账户",
+    "edit_account": "修改账户信息",
+    "recover_password": "重置密码",
+    "registration_problems": "解决注册问题",
+    "switch_account": "切换账户",
+    "newsletter_subscription": "管理邮件订阅",
+    "contact_customer_service": "联系客服",
+    "contact_human_agent": "转人工客服",
+    "complaint": "投诉",
+    "review": "发表评价",
+    "place_order": "下单购买",
+    "set_up_shipping_address": "添加收货地址",
+    "change_shipping_address": "修改收货地址",
+    "product_search": "找商品",
+    "product_question": "咨询商品详情",
+    "recommendation": "获取推荐",
 }
 STATUS_TEXT_ZH = {
-    "pending": "已收到，正在等待处理", "processing": "正在备货，准备发出", "shipped": "已发货，正在配送途中",
-    "delivered": "已送达", "cancelled": "已取消", "returned": "已退货",
+    "pending": "已收到，正在等待处理",
+    "processing": "正在备货，准备发出",
+    "shipped": "已发货，正在配送途中",
+    "delivered": "已送达",
+    "cancelled": "已取消",
+    "returned": "已退货",
 }
 CHIPS_ZH = {
-    "cheaper": "便宜一点的", "more": "再看看更多", "first_one": "介绍一下第一个", "in_color": "要{color}的",
-    "similar": "类似的商品", "goes_with": "有什么可以搭配的？", "talk_to_person": "转人工客服", "yes": "是的", "no": "不用了",
-    "cancel_order": "取消订单 {order_id}", "return_order": "退货 订单 {order_id}", "find_product": "找商品",
-    "track_order": "查询我的订单", "return_policy": "退货政策", "bestsellers": "看看热销商品",
+    "cheaper": "便宜一点的",
+    "more": "再看看更多",
+    "first_one": "介绍一下第一个",
+    "in_color": "要{color}的",
+    "similar": "类似的商品",
+    "goes_with": "有什么可以搭配的？",
+    "talk_to_person": "转人工客服",
+    "yes": "是的",
+    "no": "不用了",
+    "cancel_order": "取消订单 {order_id}",
+    "return_order": "退货 订单 {order_id}",
+    "find_product": "找商品",
+    "track_order": "查询我的订单",
+    "return_policy": "退货政策",
+    "bestsellers": "看看热销商品",
 }
 _COLOR_NAMES_ZH = {
-    "red": "红色", "blue": "蓝色", "green": "绿色", "black": "黑色", "white": "白色", "yellow": "黄色", "pink": "粉色", "purple": "紫色",
-    "orange": "橙色", "brown": "棕色", "grey": "灰色", "beige": "米色", "gold": "金色", "silver": "银色", "maroon": "酒红色", "navy": "藏青色",
-    "cream": "奶白色", "multicolor": "多色",
+    "red": "红色",
+    "blue": "蓝色",
+    "green": "绿色",
+    "black": "黑色",
+    "white": "白色",
+    "yellow": "黄色",
+    "pink": "粉色",
+    "purple": "紫色",
+    "orange": "橙色",
+    "brown": "棕色",
+    "grey": "灰色",
+    "beige": "米色",
+    "gold": "金色",
+    "silver": "银色",
+    "maroon": "酒红色",
+    "navy": "藏青色",
+    "cream": "奶白色",
+    "multicolor": "多色",
 }
-_AUDIENCE_ZH = {"women": "女士", "men": "男士", "kids": "儿童", "girls": "女孩", "boys": "男孩", "baby": "婴儿", "unisex": "男女通用"}
+_AUDIENCE_ZH = {
+    "women": "女士",
+    "men": "男士",
+    "kids": "儿童",
+    "girls": "女孩",
+    "boys": "男孩",
+    "baby": "婴儿",
+    "unisex": "男女通用",
+}
 
 
 def constraint_zh(text: str) -> str:
@@ -374,7 +501,9 @@ class ChineseComposer(TemplateComposer):
         return "请问是哪一个订单？请告诉我订单号（格式类似 ORD-10234）。"
 
     def orders_unavailable(self) -> str:
-        return "抱歉，订单系统暂时出现问题，我们的团队已经收到通知，现在无法查询或修改订单。请稍后再试，或者我现在为您转接人工客服。"
+        return (
+            "抱歉，订单系统暂时出现问题，我们的团队已经收到通知，现在无法查询或修改订单。请稍后再试，或者我现在为您转接人工客服。"
+        )
 
     def no_thanks(self) -> str:
         return "好的，没问题。还有什么可以帮您的吗？"
@@ -420,7 +549,15 @@ class ChineseComposer(TemplateComposer):
         attrs = ", ".join(v for v in p.key_attributes(3).values())
         return f"{i}. {display_title(p.title)} — {money(p.price, p.currency)}" + (f"（{attrs}）" if attrs else "")
 
-    def products(self, products: list[Product], query: str, constraints: list[str], relaxed: list[str], note: str | None = None, paged: bool = False) -> str:
+    def products(
+        self,
+        products: list[Product],
+        query: str,
+        constraints: list[str],
+        relaxed: list[str],
+        note: str | None = None,
+        paged: bool = False,
+    ) -> str:
         from retrieval.vocab import CJK_RE
 
         what = f"“{query.strip()}”" if CJK_RE.search(query or "") else "商品"
@@ -446,7 +583,9 @@ class ChineseComposer(TemplateComposer):
         if not items:
             return "暂时没有合适的推荐。能再多告诉我一些您的需求吗？"
         name = f"「{display_title(anchor.title)}」" if anchor else "这件商品"
-        head = {"similar": f"如果您喜欢{name}，这些可能也适合您：", "goes_with": f"这些商品和{name}很搭："}.get(mode, "为您挑选了几款商品：")
+        head = {"similar": f"如果您喜欢{name}，这些可能也适合您：", "goes_with": f"这些商品和{name}很搭："}.get(
+            mode, "为您挑选了几款商品："
+        )
         lines = [self.product_line(i, p) for i, (p, _why) in enumerate(items, 1)]
         return head + "\n" + "\n".join(lines)
 
@@ -486,7 +625,9 @@ class ChineseComposer(TemplateComposer):
         items = sum(int(i.get("qty", 1)) for i in o.items)
         text = f"订单 {o.order_id}（共 {items} 件商品，{money(o.total, o.currency)}）{STATUS_TEXT_ZH.get(o.status, o.status)}"
         if o.status == "shipped":
-            text += f"；已于 {_date(o.shipped_at)} 由{o.carrier or '我们的快递'}发出" + (f"，运单号 {o.tracking_number}" if o.tracking_number else "")
+            text += f"；已于 {_date(o.shipped_at)} 由{o.carrier or '我们的快递'}发出" + (
+                f"，运单号 {o.tracking_number}" if o.tracking_number else ""
+            )
         elif o.status == "delivered":
             text += f"，送达日期 {_date(o.delivered_at)}"
         elif o.status in ("pending", "processing"):
@@ -506,8 +647,10 @@ class ChineseComposer(TemplateComposer):
         if o.refund_status == "pending_return":
             return f"订单 {o.order_id} 的退货正在寄回途中；我们收到后 2 个工作日内退款。"
         if o.status == "cancelled":
-            return (f"订单 {o.order_id} 已取消。已付款项会立即原路退回；银行入账一般需要 5–7 个工作日（UPI 通常 1–2 天）。"
-                    "货到付款的订单没有需要退的款项。")
+            return (
+                f"订单 {o.order_id} 已取消。已付款项会立即原路退回；银行入账一般需要 5–7 个工作日（UPI 通常 1–2 天）。"
+                "货到付款的订单没有需要退的款项。"
+            )
         if o.status == "returned":
             return f"订单 {o.order_id} 已退货。退货到达仓库后 2 个工作日内退款，银行卡、UPI 和网银到账需要 5–7 个工作日。"
         return f"订单 {o.order_id} 目前没有退款：该订单{STATUS_TEXT_ZH.get(o.status, o.status)}。如需退款，请在签收后 30 天内申请退货。"
@@ -521,15 +664,22 @@ class ChineseComposer(TemplateComposer):
         o = r.order
         oid = o.order_id if o else ""
         status = STATUS_TEXT_ZH.get(o.status, o.status) if o else ""
-        refund = f"退款 {money(o.refund_amount, o.currency)} 正在退回（银行入账需要 5–7 个工作日）。" if o and o.refund_amount else ""
+        refund = (
+            f"退款 {money(o.refund_amount, o.currency)} 正在退回（银行入账需要 5–7 个工作日）。" if o and o.refund_amount else ""
+        )
         return {
             "cancel_done": f"已完成：订单 {oid} 已取消。{refund}",
             "cancel_denied": f"订单 {oid} {status}，已经无法取消。"
-            + ("您可以在签收后 30 天内申请免费退货。" if o and o.status == "delivered" else "收到货后，您可以在 30 天内申请免费退货。"),
+            + (
+                "您可以在签收后 30 天内申请免费退货。"
+                if o and o.status == "delivered"
+                else "收到货后，您可以在 30 天内申请免费退货。"
+            ),
             "cancel_already": f"订单 {oid} 已经取消了。",
             "return_started": f"订单 {oid} 的退货已经预约好了：我们会在 2 个工作日内上门取件。请连同吊牌一起包装好。收到退货后 2 个工作日内退款。",
             "return_window_passed": f"订单 {oid} 已签收 {r.detail.get('days', '?')} 天，超过了 {r.detail.get('window', 30)} 天的退货期限，所以无法申请退货。如果商品有质量问题，可以请同事帮您看看。",
-            "return_not_delivered": f"订单 {oid} {status}，暂时还不能退货，签收后才可以申请" + ("（现在也可以免费取消订单）。" if o and o.status in ("pending", "processing") else "。"),
+            "return_not_delivered": f"订单 {oid} {status}，暂时还不能退货，签收后才可以申请"
+            + ("（现在也可以免费取消订单）。" if o and o.status in ("pending", "processing") else "。"),
             "return_already": f"订单 {oid} 已于 {_date(o.return_requested_at) if o else ''} 申请过退货了。",
         }[r.message_key].strip()
 
@@ -538,8 +688,14 @@ class ChineseComposer(TemplateComposer):
 
     # --- handoff ------------------------------------------------------------------------------------
     def handoff(self, reason: str) -> str:
-        lead = {"negative_sentiment": "非常抱歉给您带来不好的体验。", "repeated_misunderstanding": "抱歉，我一直没能理解您的意思。"}.get(reason, "")
-        return lead + "我现在为您转接同事，他们能看到这段对话，您不需要重复说明。我们的团队每天 9:00–21:00（印度时间）在这里回复，其他时间通过邮件回复。"
+        lead = {
+            "negative_sentiment": "非常抱歉给您带来不好的体验。",
+            "repeated_misunderstanding": "抱歉，我一直没能理解您的意思。",
+        }.get(reason, "")
+        return (
+            lead
+            + "我现在为您转接同事，他们能看到这段对话，您不需要重复说明。我们的团队每天 9:00–21:00（印度时间）在这里回复，其他时间通过邮件回复。"
+        )
 
     def offer_human(self) -> str:
         return "需要我为您转接人工客服吗？"
@@ -566,13 +722,21 @@ class LangChainComposer:
     def from_settings(cls, settings: Settings) -> LangChainComposer:
         a = settings.agent
         if not a.llm_model:
-            raise ConfigError("agent.composer = \"langchain\" needs agent.llm_model (and agent.llm_base_url for a local endpoint)")
+            raise ConfigError('agent.composer = "langchain" needs agent.llm_model (and agent.llm_base_url for a local endpoint)')
         try:
             from langchain.chat_models import init_chat_model
 
-            model = init_chat_model(a.llm_model, model_provider="openai", base_url=a.llm_base_url, api_key=a.llm_api_key or "not-needed", timeout=a.llm_timeout_s)
+            model = init_chat_model(
+                a.llm_model,
+                model_provider="openai",
+                base_url=a.llm_base_url,
+                api_key=a.llm_api_key or "not-needed",
+                timeout=a.llm_timeout_s,
+            )
         except ImportError as exc:
-            raise ConfigError(f"the langchain composer needs an OpenAI-compatible provider package: pip install langchain-openai ({exc})") from exc
+            raise ConfigError(
+                f"the langchain composer needs an OpenAI-compatible provider package: pip install langchain-openai ({exc})"
+            ) from exc
         except Exception as exc:
             raise ConfigError(f"cannot create the chat model {a.llm_model!r} at {a.llm_base_url}: {exc}") from exc
         return cls(model)
@@ -593,8 +757,8 @@ class LangChainComposer:
         try:
             out = self.model.invoke([SystemMessage(self.SYSTEM), HumanMessage(f"SHOPPER: {user_text}\n\nDRAFT:\n{draft}")])
             text = str(getattr(out, "content", out)).strip()
-        except Exception as exc:  # a dead endpoint must not break the chat
-            log.warning("chat model failed, using the template reply: %s", exc)
+        except Exception as exc:
+            log.warning("chat model failed, using the template reply: %s", exc, exc_info=True)
             return draft
         if not self.grounded(text, draft):
             log.info("chat model rewrite rejected (added facts); using the template reply")

@@ -207,7 +207,9 @@ class Database:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
         except (sqlite3.Error, OSError) as exc:
-            raise StoreUnavailableError(f"cannot open the database {self.path}: {exc}; check the path is writable (AISLE_HOME)") from exc
+            raise StoreUnavailableError(
+                f"cannot open the database {self.path}: {exc}; check the path is writable (AISLE_HOME)"
+            ) from exc
         return conn
 
     def _thread_conn(self) -> sqlite3.Connection:
@@ -356,7 +358,9 @@ class TurnLog:
     @staticmethod
     def transcript(cur: sqlite3.Cursor, session_id: str, last: int = 10) -> list[dict[str, str]]:
         """The last ``last`` exchanges, oldest first, as ``{user, agent}``."""
-        rows = cur.execute("SELECT user_text, reply_text FROM turns WHERE session_id = ? ORDER BY idx DESC LIMIT ?", (session_id, last)).fetchall()
+        rows = cur.execute(
+            "SELECT user_text, reply_text FROM turns WHERE session_id = ? ORDER BY idx DESC LIMIT ?", (session_id, last)
+        ).fetchall()
         return [{"user": r[0], "agent": r[1]} for r in reversed(rows)]
 
     def last(self, session_id: str) -> sqlite3.Row | None:
@@ -489,22 +493,30 @@ class StaffRepository:
     def open_session(self, session_hash: str, username: str, expires_at: str) -> None:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM staff_sessions WHERE expires_at < ?", (now_iso(),))
-            cur.execute("INSERT INTO staff_sessions(session_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
-                        (session_hash, username, now_iso(), expires_at))
+            cur.execute(
+                "INSERT INTO staff_sessions(session_hash, username, created_at, expires_at) VALUES (?,?,?,?)",
+                (session_hash, username, now_iso(), expires_at),
+            )
 
     def session_user(self, session_hash: str) -> str | None:
         """The user of an unexpired session, else None."""
-        rows = self.db.query("SELECT username FROM staff_sessions WHERE session_hash = ? AND expires_at > ?", (session_hash, now_iso()))
+        rows = self.db.query(
+            "SELECT username FROM staff_sessions WHERE session_hash = ? AND expires_at > ?", (session_hash, now_iso())
+        )
         return rows[0]["username"] if rows else None
 
     def close_session(self, session_hash: str) -> None:
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM staff_sessions WHERE session_hash = ?", (session_hash,))
 
-    def audit(self, username: str, action: str, target: str | None = None, detail: str | None = None, client: str | None = None) -> int:
+    def audit(
+        self, username: str, action: str, target: str | None = None, detail: str | None = None, client: str | None = None
+    ) -> int:
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO staff_audit(at, username, action, target, detail, client) VALUES (?,?,?,?,?,?)",
-                        (now_iso(), username, action, target, detail, client))
+            cur.execute(
+                "INSERT INTO staff_audit(at, username, action, target, detail, client) VALUES (?,?,?,?,?,?)",
+                (now_iso(), username, action, target, detail, client),
+            )
             return int(cur.lastrowid or 0)
 
     def audit_log(self, limit: int = 200, username: str | None = None) -> list[dict[str, Any]]:
@@ -529,7 +541,16 @@ class SecurityCounters:
         return cur.execute("SELECT * FROM security_counters WHERE scope = ? AND key = ?", (scope, key)).fetchone()
 
     @staticmethod
-    def write(cur: sqlite3.Cursor, scope: str, key: str, failures: int, window_start: float, locked_until: float, lockouts: int, now: float) -> None:
+    def write(
+        cur: sqlite3.Cursor,
+        scope: str,
+        key: str,
+        failures: int,
+        window_start: float,
+        locked_until: float,
+        lockouts: int,
+        now: float,
+    ) -> None:
         cur.execute(
             "INSERT INTO security_counters(scope, key, failures, window_start, locked_until, lockouts, updated_at) VALUES (?,?,?,?,?,?,?) "
             "ON CONFLICT(scope, key) DO UPDATE SET failures = excluded.failures, window_start = excluded.window_start, "
@@ -543,7 +564,10 @@ class SecurityCounters:
 
     def locked(self, now: float) -> list[dict[str, Any]]:
         """Keys locked at ``now`` (for staff)."""
-        rows = self.db.query("SELECT scope, key, locked_until, lockouts FROM security_counters WHERE locked_until > ? ORDER BY locked_until DESC", (now,))
+        rows = self.db.query(
+            "SELECT scope, key, locked_until, lockouts FROM security_counters WHERE locked_until > ? ORDER BY locked_until DESC",
+            (now,),
+        )
         return [dict(r) for r in rows]
 
 
@@ -656,7 +680,9 @@ class ActionLog:
         self.db = db
 
     @staticmethod
-    def record(cur: sqlite3.Cursor, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: Mapping[str, Any]) -> None:
+    def record(
+        cur: sqlite3.Cursor, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: Mapping[str, Any]
+    ) -> None:
         cur.execute(
             "INSERT INTO actions(created_at, session_id, order_id, action, outcome, detail) VALUES (?,?,?,?,?,?)",
             (now_iso(), session_id, order_id, action, outcome, json.dumps(dict(detail))),
@@ -695,5 +721,7 @@ class ReviewItems:
 
     def decide(self, item_id: int, status: str, final_label: str | None, reviewer: str) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE review_items SET status=?, final_label=?, reviewed_at=?, reviewed_by=? WHERE item_id=?",
-                        (status, final_label, now_iso(), reviewer, item_id))
+            cur.execute(
+                "UPDATE review_items SET status=?, final_label=?, reviewed_at=?, reviewed_by=? WHERE item_id=?",
+                (status, final_label, now_iso(), reviewer, item_id),
+            )

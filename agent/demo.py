@@ -20,12 +20,41 @@ from aisle.fileio import write_jsonl
 if TYPE_CHECKING:
     from aisle.settings import Settings
 
-FIRST = ["Asha", "Ravi", "Meera", "Arjun", "Priya", "Kabir", "Nisha", "Vikram", "Leela", "Omar", "Sara", "Dev", "Anita", "Rohan", "Zoya", "Imran",
-         "Tara", "Karan", "Fatima", "Neel"]
+FIRST = [
+    "Asha",
+    "Ravi",
+    "Meera",
+    "Arjun",
+    "Priya",
+    "Kabir",
+    "Nisha",
+    "Vikram",
+    "Leela",
+    "Omar",
+    "Sara",
+    "Dev",
+    "Anita",
+    "Rohan",
+    "Zoya",
+    "Imran",
+    "Tara",
+    "Karan",
+    "Fatima",
+    "Neel",
+]
 LAST = ["Sharma", "Iyer", "Khan", "Patel", "Das", "Menon", "Gupta", "Reddy", "Singh", "Bose", "Nair", "Joshi"]
 CARRIERS = ["BlueDart", "Delhivery", "Ekart", "DTDC"]
 # (status, days since placed) — a spread that exercises every order action
-PLAN = [("pending", 0), ("processing", 1), ("shipped", 3), ("delivered", 8), ("delivered", 45), ("cancelled", 12), ("returned", 60), ("processing", 2)]
+PLAN = [
+    ("pending", 0),
+    ("processing", 1),
+    ("shipped", 3),
+    ("delivered", 8),
+    ("delivered", 45),
+    ("cancelled", 12),
+    ("returned", 60),
+    ("processing", 2),
+]
 
 
 def build_orders(product_pool: list[tuple[str, str, float]], seed: int, customers: int, anchor: datetime) -> list[dict[str, Any]]:
@@ -66,7 +95,9 @@ def build_orders(product_pool: list[tuple[str, str, float]], seed: int, customer
     return orders
 
 
-def build_demo_orders(settings: Settings, seed: int = 7, customers: int = 40, out: Path | None = None, anchor: datetime | None = None) -> dict[str, Any]:
+def build_demo_orders(
+    settings: Settings, seed: int = 7, customers: int = 40, out: Path | None = None, anchor: datetime | None = None
+) -> dict[str, Any]:
     """Generate orders over the ingested catalog and load them into the order store."""
     from retrieval.factory import build_stack
 
@@ -84,5 +115,5 @@ def build_demo_orders(settings: Settings, seed: int = 7, customers: int = 40, ou
         "orders": len(raw),
         "inserted": inserted,
         "updated": updated,
-        "sample": f"\"where is my order {delivered['order_id']}? my email is {delivered['email']}\"",
+        "sample": f'"where is my order {delivered["order_id"]}? my email is {delivered["email"]}"',
     }

@@ -43,8 +43,14 @@ if TYPE_CHECKING:
 
 
 class Dialogue:
-    def __init__(self, policy: DialoguePolicy, catalog: CatalogView, handlers: Mapping[Route, Handler], orders: OrderHandler,
-                 compose: TemplateComposer) -> None:
+    def __init__(
+        self,
+        policy: DialoguePolicy,
+        catalog: CatalogView,
+        handlers: Mapping[Route, Handler],
+        orders: OrderHandler,
+        compose: TemplateComposer,
+    ) -> None:
         missing = set(Route) - {Route.PENDING} - set(handlers)
         if missing:
             raise ValueError(f"no handler for route(s) {sorted(r.value for r in missing)}")

@@ -40,7 +40,11 @@ class FaqAnswerer:
         top = hits[0]
         mapped = bool(intent) and intent in top.entry.intents and confidence >= ROUTER_TRUST
         # a non-English question was matched by the multilingual encoder, whose cosines live on another scale
-        floor = self.settings.multilingual.faq_min_score if self.retriever.uses_multilingual(question, None) else self.settings.retrieval.faq_min_score
+        floor = (
+            self.settings.multilingual.faq_min_score
+            if self.retriever.uses_multilingual(question, None)
+            else self.settings.retrieval.faq_min_score
+        )
         confident = mapped or top.score >= floor
         return FaqAnswer(top.entry, confident, top.score, [h.entry for h in hits[1:]])
 

@@ -35,8 +35,9 @@ MIN_PHRASE_WORD = 5  # words of an intent's phrase this long identify the option
 class PendingFlow:
     """Continues ``turn.state.pending``; ``dispatch`` runs a ``Decision`` through its handler."""
 
-    def __init__(self, policy: DialoguePolicy, compose: Composer, orders: OrderHandler,
-                 dispatch: Callable[[Turn, Decision], Draft]) -> None:
+    def __init__(
+        self, policy: DialoguePolicy, compose: Composer, orders: OrderHandler, dispatch: Callable[[Turn, Decision], Draft]
+    ) -> None:
         self.policy = policy
         self.compose = compose
         self.orders = orders
@@ -53,7 +54,9 @@ class PendingFlow:
             if t.pred.confidence >= self.policy.p.moved_on_confidence and t.pred.intent not in ORDER_INTENTS:
                 st.pending = None  # the shopper moved on
                 return None
-            return Draft(self.compose.ask_verification(p.intent, p.order_id, p.email_digest), p.intent, t.pred.confidence, understood=False)
+            return Draft(
+                self.compose.ask_verification(p.intent, p.order_id, p.email_digest), p.intent, t.pred.confidence, understood=False
+            )
         st.pending = None
         if p.kind in ("confirm_cancel", "confirm_return"):
             if s.yes and not s.no:
@@ -85,5 +88,9 @@ class PendingFlow:
         if s.yes and options:
             return options[0]
         lowered = t.text.lower()
-        chip = next((o for o in options if self.compose.intent_chip(o).lower() in lowered), None)  # a clicked chip, in the reply's language
-        return chip or next((o for o in options if any(w in lowered for w in INTENT_PHRASES.get(o, o).split() if len(w) >= MIN_PHRASE_WORD)), None)
+        chip = next(
+            (o for o in options if self.compose.intent_chip(o).lower() in lowered), None
+        )  # a clicked chip, in the reply's language
+        return chip or next(
+            (o for o in options if any(w in lowered for w in INTENT_PHRASES.get(o, o).split() if len(w) >= MIN_PHRASE_WORD)), None
+        )

@@ -33,7 +33,15 @@ class HandoffDesk:
         self.db = db
         self.repo = HandoffRepository(db)
 
-    def open(self, cur: sqlite3.Cursor, session_id: str, turn_id: int, reason: str, state: SessionState, transcript: list[dict[str, str]]) -> int:
+    def open(
+        self,
+        cur: sqlite3.Cursor,
+        session_id: str,
+        turn_id: int,
+        reason: str,
+        state: SessionState,
+        transcript: list[dict[str, str]],
+    ) -> int:
         """Insert inside the caller's transaction (the turn and its handoff commit together)."""
         summary = {
             "reason": REASONS.get(reason, reason),
@@ -42,7 +50,9 @@ class HandoffDesk:
             "viewed_products": state.viewed[-5:],
             "turns": state.turns,
         }
-        return self.repo.open(cur, session_id, turn_id, reason, json.dumps(summary, ensure_ascii=False), json.dumps(transcript, ensure_ascii=False))
+        return self.repo.open(
+            cur, session_id, turn_id, reason, json.dumps(summary, ensure_ascii=False), json.dumps(transcript, ensure_ascii=False)
+        )
 
     def list(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
         out = []

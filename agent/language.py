@@ -29,7 +29,9 @@ class Language(str, Enum):
 
 
 HAN_WEIGHT = 2.0
-_STRIP_RE = re.compile(r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![A-Za-z])(?:ORD|ORDER)[\s#:-]*\d+|#\s?\d+", re.IGNORECASE)
+_STRIP_RE = re.compile(
+    r"https?://\S+|www\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![A-Za-z])(?:ORD|ORDER)[\s#:-]*\d+|#\s?\d+", re.IGNORECASE
+)
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _KANA_RE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff]")
 _LATIN_WORD_RE = re.compile(r"[a-zà-öø-ÿœß]+", re.IGNORECASE)

@@ -91,8 +91,16 @@ def collect(db: Database, secret: StoreSecret, since: str = "", oos_label: str =
 def candidates(db: Database, status: str | None = None) -> list[Candidate]:
     rows = ReviewItems(db).list(status)
     return [
-        Candidate(r["item_id"], redact(r["text"]), r["predicted"], r["final_label"] or r["suggested"], r["reason"], r["status"],
-                  json.loads(r["provenance_json"]), r["reviewed_by"])
+        Candidate(
+            r["item_id"],
+            redact(r["text"]),
+            r["predicted"],
+            r["final_label"] or r["suggested"],
+            r["reason"],
+            r["status"],
+            json.loads(r["provenance_json"]),
+            r["reviewed_by"],
+        )
         for r in rows
     ]
 
@@ -108,7 +116,9 @@ def export(db: Database, secret: StoreSecret, out: Path, since: str = "") -> dic
     return {"new_items": new, "written": len(items), "by_status": by_status, "out": str(out)}
 
 
-def review(db: Database, item_id: int, decision: str, label: str | None = None, labels: list[str] | None = None, *, reviewer: str) -> Candidate:
+def review(
+    db: Database, item_id: int, decision: str, label: str | None = None, labels: list[str] | None = None, *, reviewer: str
+) -> Candidate:
     """Accept (with the suggested/predicted or a new label), relabel, or reject one item, as staff user ``reviewer``.
 
     Only staff surfaces call this (the logged-in console, ``aisle feedback review``); the
@@ -144,7 +154,19 @@ def accepted_examples(db: Database) -> list[dict[str, Any]]:
     out = []
     for c in candidates(db, "accepted"):
         if c.label and c.reviewer:
-            out.append({"text": c.text, "intent": c.label, "source": f"feedback:{c.reason}",
-                        "meta": {"item_id": c.item_id, "at": c.provenance.get("at"), "session": c.provenance.get("session"),
-                                 "predicted": c.predicted, "model_version": c.provenance.get("model_version"), "reviewer": c.reviewer}})
+            out.append(
+                {
+                    "text": c.text,
+                    "intent": c.label,
+                    "source": f"feedback:{c.reason}",
+                    "meta": {
+                        "item_id": c.item_id,
+                        "at": c.provenance.get("at"),
+                        "session": c.provenance.get("session"),
+                        "predicted": c.predicted,
+                        "model_version": c.provenance.get("model_version"),
+                        "reviewer": c.reviewer,
+                    },
+                }
+            )
     return out

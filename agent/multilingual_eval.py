@@ -62,9 +62,19 @@ def evaluate(agent: Agent, rows: list[dict[str, Any]]) -> dict[str, Any]:
     for row in rows:
         reply = agent.respond(f"eval-{uuid.uuid4().hex[:10]}", row["text"])
         lang = getattr(detect(row["text"]), "value", "en")
-        out.append({"id": row.get("id"), "gold": row["intent"], "pred": reply.intent, "ok": correct(reply, row["intent"]),
-                    "language": lang, "in_language": in_language(reply, lang), "latency_ms": reply.latency_ms,
-                    "style": row.get("style", []), "handoff": reply.handoff})
+        out.append(
+            {
+                "id": row.get("id"),
+                "gold": row["intent"],
+                "pred": reply.intent,
+                "ok": correct(reply, row["intent"]),
+                "language": lang,
+                "in_language": in_language(reply, lang),
+                "latency_ms": reply.latency_ms,
+                "style": row.get("style", []),
+                "handoff": reply.handoff,
+            }
+        )
     n = len(out)
     gold_oos = [r for r in out if r["gold"] == OOS]
     pred_oos = [r for r in out if r["pred"] == OOS]

@@ -61,8 +61,20 @@ _TRADITIONAL = str.maketrans(
     "址認證刪除變購",
 )
 # shoppers mix English nouns into Chinese ("我的order到哪了")
-_MIXED = {"订单": "order", "发票": "invoice", "退款": "refund", "账号": "account", "账户": "account", "密码": "password",
-          "快递": "快递单", "客服": "customer service", "手表": "watch", "连衣裙": "dress", "鞋子": "shoes", "优惠": "discount"}
+_MIXED = {
+    "订单": "order",
+    "发票": "invoice",
+    "退款": "refund",
+    "账号": "account",
+    "账户": "account",
+    "密码": "password",
+    "快递": "快递单",
+    "客服": "customer service",
+    "手表": "watch",
+    "连衣裙": "dress",
+    "鞋子": "shoes",
+    "优惠": "discount",
+}
 
 
 def augment_zh(text: str, rng: random.Random, n: int = AUGMENTATIONS_PER_UTTERANCE) -> list[str]:
@@ -72,7 +84,9 @@ def augment_zh(text: str, rng: random.Random, n: int = AUGMENTATIONS_PER_UTTERAN
         lambda t: rng.choice(_PREFIXES) + t,
         lambda t: t + rng.choice(_SUFFIXES),
         lambda t: t.translate(_TRADITIONAL),
-        lambda t: next((t.replace(k, v, 1) for k, v in rng.sample(list(_MIXED.items()), len(_MIXED)) if k in t), rng.choice(_PREFIXES) + t),
+        lambda t: next(
+            (t.replace(k, v, 1) for k, v in rng.sample(list(_MIXED.items()), len(_MIXED)) if k in t), rng.choice(_PREFIXES) + t
+        ),
         lambda t: rng.choice(_PREFIXES) + t + rng.choice(_SUFFIXES),
     ]
     out: list[str] = []
@@ -198,7 +212,9 @@ class MultilingualRouter:
             if self._heads is not None:
                 return
             if not self.trained:
-                raise ModelNotFoundError(f"no multilingual router in {self.model_dir}; train it with `aisle setup` (about a minute)")
+                raise ModelNotFoundError(
+                    f"no multilingual router in {self.model_dir}; train it with `aisle setup` (about a minute)"
+                )
             self._heads, self._manifest = _load(self.model_dir)
             self.embedder.warm_up()
 
@@ -247,7 +263,9 @@ class MultilingualRouter:
             alternatives = [(labels[i], round(float(row[i]), 4)) for i in order[:5]]
             best, conf = labels[order[0]], float(row[order[0]])
             is_oos = best == oos or conf < tau
-            out.append(IntentPrediction(oos if is_oos and oos else best, round(conf, 4), top_k, is_oos, self.version, alternatives))
+            out.append(
+                IntentPrediction(oos if is_oos and oos else best, round(conf, 4), top_k, is_oos, self.version, alternatives)
+            )
         return out
 
     # --- training -----------------------------------------------------------------------------
@@ -272,7 +290,9 @@ def _load(model_dir: Path) -> tuple[Any, dict[str, Any]]:
         with np.load(model_dir / "logreg.npz") as z:
             logreg = (z["coef"].astype(np.float32), z["intercept"].astype(np.float32))
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelNotFoundError(f"{model_dir}: cannot read the multilingual router ({exc}); retrain it with `aisle setup --force`") from exc
+        raise ModelNotFoundError(
+            f"{model_dir}: cannot read the multilingual router ({exc}); retrain it with `aisle setup --force`"
+        ) from exc
     labels = manifest["labels"]
     if logreg[0].shape[0] != len(labels) or (len(bank.labels) and int(bank.labels.max()) >= len(labels)):
         raise ModelNotFoundError(f"{model_dir}: the heads do not match the manifest's {len(labels)} labels; retrain it")
@@ -280,7 +300,9 @@ def _load(model_dir: Path) -> tuple[Any, dict[str, Any]]:
     return HeadSet(manifest["heads"], bank, len(labels), labels.index(oos) if oos in labels else None, logreg), manifest
 
 
-def fit_router(settings: Settings, embedder: MultilingualEmbedder, english: Path, chinese: Path, out_dir: Path, progress: bool = True) -> dict[str, Any]:
+def fit_router(
+    settings: Settings, embedder: MultilingualEmbedder, english: Path, chinese: Path, out_dir: Path, progress: bool = True
+) -> dict[str, Any]:
     """Train the multilingual router into ``out_dir`` (see module docstring for the protocol)."""
     from finetune import calibration
     from finetune.embedding_router import LOGREG_C, Bank, HeadSet, fit_logreg, tune_knn, tune_mix
@@ -309,7 +331,9 @@ def fit_router(settings: Settings, embedder: MultilingualEmbedder, english: Path
     params["mix"] = {h: 1.0 for h in HEADS}
     probe = HeadSet(params, Bank(x_train, y_train, w_train), len(labels), oos_index, logreg)
     params["mix"] = tune_mix({h: probe.head_probabilities(h, x_dev) for h in HEADS}, y_dev, oos_index)
-    dev_scores = np.log(HeadSet(params, Bank(x_train, y_train, w_train), len(labels), oos_index, logreg).probabilities(x_dev) + 1e-9)
+    dev_scores = np.log(
+        HeadSet(params, Bank(x_train, y_train, w_train), len(labels), oos_index, logreg).probabilities(x_dev) + 1e-9
+    )
     temperature = calibration.fit_temperature(dev_scores, y_dev)
     probs = calibration.softmax(dev_scores, temperature)
     gold = [ex.intent for ex in split.dev]
@@ -340,12 +364,23 @@ def fit_router(settings: Settings, embedder: MultilingualEmbedder, english: Path
         "oos_threshold": float(threshold),
         "dev_metrics_zh": dev_metrics,
         "dev": "hand-written Chinese families hashed to dev (~25 %), original texts only; heads then refitted on all data",
-        "data": {"english": str(english), "chinese": str(chinese), "n_train": len(full.train), "n_dev": len(split.dev),
-                 "n_chinese_train": sum(1 for ex in full.train if ex.source == "zh"), "zh_weight": ml.zh_weight},
+        "data": {
+            "english": str(english),
+            "chinese": str(chinese),
+            "n_train": len(full.train),
+            "n_dev": len(split.dev),
+            "n_chinese_train": sum(1 for ex in full.train if ex.source == "zh"),
+            "zh_weight": ml.zh_weight,
+        },
         "training": {"seconds": round(time.perf_counter() - t0, 1), "encode_seconds": round(encode_s, 1)},
     }
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    log.info("multilingual router %s: zh dev accuracy %s, OOS recall %s", manifest["version"], dev_metrics["accuracy"], dev_metrics["oos_recall"])
+    log.info(
+        "multilingual router %s: zh dev accuracy %s, OOS recall %s",
+        manifest["version"],
+        dev_metrics["accuracy"],
+        dev_metrics["oos_recall"],
+    )
     return manifest
 
 

@@ -31,7 +31,20 @@ if TYPE_CHECKING:
 STATUSES = ("pending", "processing", "shipped", "delivered", "cancelled", "returned")
 CANCELLABLE_STATUSES = ("pending", "processing")  # defaults of Settings.agent.cancellable_statuses
 RETURNABLE_STATUSES = ("delivered",)  # defaults of Settings.agent.returnable_statuses
-ORDER_FIELDS = {"order_id", "email", "name", "status", "items", "placed_at", "shipped_at", "carrier", "tracking_number", "delivered_at", "total", "currency"}
+ORDER_FIELDS = {
+    "order_id",
+    "email",
+    "name",
+    "status",
+    "items",
+    "placed_at",
+    "shipped_at",
+    "carrier",
+    "tracking_number",
+    "delivered_at",
+    "total",
+    "currency",
+}
 
 
 @dataclass
@@ -94,7 +107,7 @@ def _parse_date(value: Any, field_name: str) -> str | None:
     if value in (None, ""):
         return None
     try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(str(value))
     except ValueError:
         raise ValueError(f"{field_name} is not an ISO date: {str(value)[:30]!r}") from None
     if dt.tzinfo is None:
@@ -129,7 +142,14 @@ def validate_order(obj: dict[str, Any]) -> Order:
         price = it.get("price")
         if price is not None and (not isinstance(price, (int, float)) or price < 0):
             raise ValueError(f"price must be a non-negative number, got {price!r}")
-        clean_items.append({"product_id": str(it["product_id"]), "qty": qty, "price": price, **({"title": it["title"]} if it.get("title") else {})})
+        clean_items.append(
+            {
+                "product_id": str(it["product_id"]),
+                "qty": qty,
+                "price": price,
+                **({"title": it["title"]} if it.get("title") else {}),
+            }
+        )
     total = obj.get("total")
     if total is not None and (not isinstance(total, (int, float)) or total < 0):
         raise ValueError(f"total must be a non-negative number, got {total!r}")
@@ -190,7 +210,14 @@ class OrderStore:
         if read and not orders:
             raise DataError(f"no valid orders in {path}; first problems: " + "; ".join(rejections[:3]))
         inserted, updated = self.upsert(orders)
-        return {"rows_read": read, "loaded": len(orders), "inserted": inserted, "updated": updated, "rejected": len(rejections), "rejections": rejections[:50]}
+        return {
+            "rows_read": read,
+            "loaded": len(orders),
+            "inserted": inserted,
+            "updated": updated,
+            "rejected": len(rejections),
+            "rejections": rejections[:50],
+        }
 
     # --- reads -----------------------------------------------------------------------------
     @staticmethod
@@ -225,10 +252,14 @@ class OrderStore:
         return self.rows.count()
 
     # --- actions ---------------------------------------------------------------------------
-    def _record(self, cur: sqlite3.Cursor, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any]) -> None:
+    def _record(
+        self, cur: sqlite3.Cursor, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any]
+    ) -> None:
         ActionLog.record(cur, action, outcome, order_id, session_id, detail)
 
-    def record(self, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any] | None = None) -> None:
+    def record(
+        self, action: str, outcome: str, order_id: str | None, session_id: str | None, detail: dict[str, Any] | None = None
+    ) -> None:
         with self.db.transaction() as cur:
             self._record(cur, action, outcome, order_id, session_id, detail or {})
 
@@ -245,7 +276,9 @@ class OrderStore:
                 self._record(cur, "cancel_order", "denied", order_id, session_id, {"status": order.status})
                 return ActionResult(False, "cancel_order", "cancel_denied", order, {"status": order.status})
             OrderRepository.mark_cancelled(cur, order_id)
-            self._record(cur, "cancel_order", "done", order_id, session_id, {"previous_status": order.status, "refund": order.total})
+            self._record(
+                cur, "cancel_order", "done", order_id, session_id, {"previous_status": order.status, "refund": order.total}
+            )
         return ActionResult(True, "cancel_order", "cancel_done", self.get(order_id))
 
     def start_return(self, order_id: str, session_id: str | None = None, now: datetime | None = None) -> ActionResult:

@@ -51,7 +51,9 @@ if TYPE_CHECKING:
     from aisle.settings import AgentSettings, PolicySettings
 
 SIMILAR_RE = re.compile(r"\b(similar|alternatives?|like (?:this|that|it))\b|类似|相似|差不多的|同款", re.IGNORECASE)
-REFERS_RE = re.compile(r"\b(it|this|that|these|those|they|them|this one|that one)\b|这个|这款|这件|这双|这条|那个|那款|它", re.IGNORECASE)
+REFERS_RE = re.compile(
+    r"\b(it|this|that|these|those|they|them|this one|that one)\b|这个|这款|这件|这双|这条|那个|那款|它", re.IGNORECASE
+)
 SHORT_MESSAGE = 40  # an ordinal in a message this short refers to the list shown, whatever the router says
 
 
@@ -111,7 +113,9 @@ class DialoguePolicy:
         self.clarify_threshold = agent.clarify_threshold
         self.oos_label = oos_label
 
-    def decide(self, text: str, slots: slot_lib.Slots, pred: IntentPrediction, state: SessionState, facts: CatalogFacts) -> Decision:
+    def decide(
+        self, text: str, slots: slot_lib.Slots, pred: IntentPrediction, state: SessionState, facts: CatalogFacts
+    ) -> Decision:
         s, intent, conf = slots, pred.intent, pred.confidence
         if s.injection:
             return Decision(Route.INJECTION, intent)
@@ -120,7 +124,9 @@ class DialoguePolicy:
             return Decision(Route.HANDOFF, HUMAN_REQUEST, reason="requested")
         if state.pending is not None:
             return Decision(Route.PENDING, intent)
-        if (s.order_ids or s.emails) and (intent in ORDER_INTENTS | INVOICE_INTENTS or conf < self.p.order_confidence or pred.is_oos):
+        if (s.order_ids or s.emails) and (
+            intent in ORDER_INTENTS | INVOICE_INTENTS or conf < self.p.order_confidence or pred.is_oos
+        ):
             return Decision(Route.ORDERS, self.order_intent(text, pred))
         follow_up = self.follow_up(text, s, pred, state, facts)
         if follow_up is not None:
@@ -129,9 +135,15 @@ class DialoguePolicy:
             return Decision(Route.HANDOFF, intent, reason="sensitive_low_confidence")
         if (pred.is_oos or conf < TIE_BREAK_BELOW) and s.negative >= self.p.strong_negative:
             return Decision(Route.HANDOFF, intent, reason="negative_sentiment", cite_intent="complaint")
-        if (pred.is_oos or conf < self.clarify_threshold) and self.shopping_plausible(pred) and facts.names_catalog_items(s.query_text):
+        if (
+            (pred.is_oos or conf < self.clarify_threshold)
+            and self.shopping_plausible(pred)
+            and facts.names_catalog_items(s.query_text)
+        ):
             # before giving up, check the catalog: "analog watch for men" is a search even if the router balks
-            rescued = IntentPrediction("product_search", max(conf, self.p.catalog_grounded_confidence), pred.top_k, False, pred.model_version)
+            rescued = IntentPrediction(
+                "product_search", max(conf, self.p.catalog_grounded_confidence), pred.top_k, False, pred.model_version
+            )
             return Decision(Route.SEARCH, "product_search", prediction=rescued)
         if conf < self.clarify_threshold and not pred.is_oos:
             return Decision(Route.CLARIFY, intent)
@@ -164,7 +176,9 @@ class DialoguePolicy:
             return Decision(Route.HANDOFF, intent, reason="negative_sentiment", cite_intent="complaint")
         return Decision(Route.FAQ, intent)
 
-    def follow_up(self, text: str, s: slot_lib.Slots, pred: IntentPrediction, state: SessionState, facts: CatalogFacts) -> Decision | None:
+    def follow_up(
+        self, text: str, s: slot_lib.Slots, pred: IntentPrediction, state: SessionState, facts: CatalogFacts
+    ) -> Decision | None:
         """Messages that only make sense against what was just shown; ``None`` when there is nothing shown or no reference."""
         if not state.last_results:
             return None

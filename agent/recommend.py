@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PRICE_BAND = 0.35
-GOES_WITH_RE = re.compile(r"go(?:es)? (?:well )?with|match(?:es)?|pair(?:s)? with|complete the look|wear with|along with|accessor|搭配|配什么|配套", re.IGNORECASE)
+GOES_WITH_RE = re.compile(
+    r"go(?:es)? (?:well )?with|match(?:es)?|pair(?:s)? with|complete the look|wear with|along with|accessor|搭配|配什么|配套",
+    re.IGNORECASE,
+)
 
 # (words in the anchor's category/title) → complementary searches
 COMPLEMENTS: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
@@ -121,7 +124,10 @@ class Recommender:
             f = SearchFilters(genders=[g for g in anchor.genders if g in ("women", "men")][:1], exclude_ids=list(seen))
             res = self.retriever.search_products(target, f, k=3, parse=False)
             for h in res.hits:
-                if h.product.id not in seen and target.split()[0].rstrip("s") in f"{h.product.title} {h.product.category}".lower():
+                if (
+                    h.product.id not in seen
+                    and target.split()[0].rstrip("s") in f"{h.product.title} {h.product.category}".lower()
+                ):
                     items.append((h.product, f"goes well with your {anchor.title}: {target} complete the look"))
                     seen.add(h.product.id)
                     break
@@ -162,5 +168,8 @@ class Recommender:
             scored.append((rank - bonus * 3, p, why))
         scored.sort(key=lambda t: t[0])
         constraints = ", ".join(filters.describe())
-        items = [(p, f"{why}" + (f" ({constraints})" if constraints and "matches" not in why else "")) for _, p, why in scored[: self.k]]
+        items = [
+            (p, f"{why}" + (f" ({constraints})" if constraints and "matches" not in why else ""))
+            for _, p, why in scored[: self.k]
+        ]
         return Recommendation(items, "personal", None)

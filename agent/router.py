@@ -50,13 +50,88 @@ ZH_RULE_CONFIDENCE = 0.75
 
 # Whole-message small talk in common languages: unambiguous, so no model is needed for it.
 SMALL_TALK_LEXICON: dict[str, str] = {
-    **{w: "greeting" for w in ("hi", "hello", "hey", "hiya", "yo", "hola", "bonjour", "hallo", "ciao", "salut", "olá", "ola", "namaste", "namaskar",
-                                "你好", "您好", "नमस्ते", "привет", "merhaba", "salaam", "assalamualaikum", "good morning", "good evening",
-                                "good afternoon", "hey there", "hello there", "hi there", "wassup", "sup", "howdy", "greetings")},
-    **{w: "thank_you" for w in ("thanks", "thank you", "thx", "ty", "thanks a lot", "thank you so much", "gracias", "merci", "danke", "谢谢",
-                                 "多谢", "धन्यवाद", "shukriya", "dhanyavaad", "obrigado", "obrigada", "спасибо", "grazie", "arigato")},
-    **{w: "goodbye" for w in ("bye", "goodbye", "bye bye", "see you", "see ya", "adios", "adiós", "au revoir", "再见", "tschüss", "ciao bye",
-                               "alvida", "अलविदा", "до свидания", "arrivederci", "take care", "good night")},
+    **{
+        w: "greeting"
+        for w in (
+            "hi",
+            "hello",
+            "hey",
+            "hiya",
+            "yo",
+            "hola",
+            "bonjour",
+            "hallo",
+            "ciao",
+            "salut",
+            "olá",
+            "ola",
+            "namaste",
+            "namaskar",
+            "你好",
+            "您好",
+            "नमस्ते",
+            "привет",
+            "merhaba",
+            "salaam",
+            "assalamualaikum",
+            "good morning",
+            "good evening",
+            "good afternoon",
+            "hey there",
+            "hello there",
+            "hi there",
+            "wassup",
+            "sup",
+            "howdy",
+            "greetings",
+        )
+    },
+    **{
+        w: "thank_you"
+        for w in (
+            "thanks",
+            "thank you",
+            "thx",
+            "ty",
+            "thanks a lot",
+            "thank you so much",
+            "gracias",
+            "merci",
+            "danke",
+            "谢谢",
+            "多谢",
+            "धन्यवाद",
+            "shukriya",
+            "dhanyavaad",
+            "obrigado",
+            "obrigada",
+            "спасибо",
+            "grazie",
+            "arigato",
+        )
+    },
+    **{
+        w: "goodbye"
+        for w in (
+            "bye",
+            "goodbye",
+            "bye bye",
+            "see you",
+            "see ya",
+            "adios",
+            "adiós",
+            "au revoir",
+            "再见",
+            "tschüss",
+            "ciao bye",
+            "alvida",
+            "अलविदा",
+            "до свидания",
+            "arrivederci",
+            "take care",
+            "good night",
+        )
+    },
 }
 
 
@@ -77,7 +152,10 @@ _RULES: list[tuple[str, str]] = [
     (r"\bcancel\w*\b.*\b(fee|charge|penalt|cost)|\b(fee|charge|penalt|cost)\w*\b.*\bcancel", "check_cancellation_fee"),
     (r"\bcancel", "cancel_order"),
     (r"\brefund\w*\b.*\b(status|where|when|track|received)|\b(where|status).*\brefund", "track_refund"),
-    (r"\breturn\w*\b.*\b(policy|window|days)|\b(can i|is it possible to|are .* returnable)\b.*\breturn|\brefund policy|returnable", "check_refund_policy"),
+    (
+        r"\breturn\w*\b.*\b(policy|window|days)|\b(can i|is it possible to|are .* returnable)\b.*\breturn|\brefund policy|returnable",
+        "check_refund_policy",
+    ),
     (r"\b(refund|return|money back)", "get_refund"),
     (r"\b(track|where is|where's|status of|has .* shipped|when will my)\b.*\b(order|package|parcel)|\bORD-\d+", "track_order"),
     (r"\bpassword|can'?t log ?in", "recover_password"),
@@ -103,20 +181,34 @@ _RULES: list[tuple[str, str]] = [
 # a human (English or Hinglish word order), a bare "human"/"agent pls", or turning the bot down.
 # Questions *about* the assistant ("are you a real person?") are not requests; contact details of
 # customer service ("customer care number") are a different intent and are left to the router.
-_HUMAN = (r"(?:(?:a|an|the|some|any|your|one|real|actual|live|proper|genuine|human|customer|support|service|care)\s+)*"
-          r"(?<!delivery )(?<!travel )(?<!insurance )"
-          r"(?:human(?:\s+being|\s+agent|\s+person)?s?|person|people|agent|representative|rep|operator|executive|staff(?:\s+member)?|supervisor|manager"
-          r"|somebody real|someone real|someone from (?:your|the) (?:team|staff|store|company)|insaan|insan|aadmi|admi|banda|bande|koi (?:aadmi|insaan|banda))")
-_ASKING = (r"(?:talk|speak|chat|connect|transfer|escalate|hand (?:me )?over|pass me|put me (?:through|in touch)|get me|give me|i want|i need|i'?d like|"
-           r"wanna|need to (?:talk|speak)|let me (?:talk|speak)|can i (?:talk|speak|get|have)|call)")
+_HUMAN = (
+    r"(?:(?:a|an|the|some|any|your|one|real|actual|live|proper|genuine|human|customer|support|service|care)\s+)*"
+    r"(?<!delivery )(?<!travel )(?<!insurance )"
+    r"(?:human(?:\s+being|\s+agent|\s+person)?s?|person|people|agent|representative|rep|operator|executive|staff(?:\s+member)?|supervisor|manager"
+    r"|somebody real|someone real|someone from (?:your|the) (?:team|staff|store|company)|insaan|insan|aadmi|admi|banda|bande|koi (?:aadmi|insaan|banda))"
+)
+_ASKING = (
+    r"(?:talk|speak|chat|connect|transfer|escalate|hand (?:me )?over|pass me|put me (?:through|in touch)|get me|give me|i want|i need|i'?d like|"
+    r"wanna|need to (?:talk|speak)|let me (?:talk|speak)|can i (?:talk|speak|get|have)|call)"
+)
 _HUMAN_REQUEST_RES = (
     re.compile(rf"\b{_ASKING}\b(?:\W+\w+){{0,5}}?\W+{_HUMAN}\b"),  # "can I talk to a real person", "connect me with an agent"
-    re.compile(r"\b(?:talk|speak|chat|transfer|connect|put)\b(?:\W+\w+){0,3}?\W+(?:someone|somebody|anyone|anybody)\b(?! (?:else )?(?:who|that|stole|took|has))"),  # "transfer me to someone"
-    re.compile(rf"\b{_HUMAN}\W+(?:se|say|sey)\s+(?:\w+\s+){{0,2}}(?:baat|bat|connect|milao|milwao|karao|karwao|karwa)"),  # "insaan se baat karao"
-    re.compile(rf"^\W*(?:pls|please|plz|hey|hi|ok|i want|need)?\W*{_HUMAN}\W*(?:pls|please|plz|now|asap|needed|required|chahiye|do|de do|)\W*$"),  # "agent pls"
-    re.compile(r"\b(?:not|no|don'?t|do not|dont|stop|enough|hate|without|instead of|tired of|sick of|fed up with|done with|bored of)\b"
-               r"(?:\W+\w+){0,4}?\W+(?:a |the |this |your |with )?(?:bot|robot|chat ?bot|machine|automated|ai)s?\b"),  # "I don't want a bot"
-    re.compile(r"\b(?:bot|robot|chat ?bot|machine)s?\W+(?:se|say)\W+(?:\w+\W+){0,2}(?:nahi|nai|nhi|mat)\b"),  # "bot se baat nahi karni"
+    re.compile(
+        r"\b(?:talk|speak|chat|transfer|connect|put)\b(?:\W+\w+){0,3}?\W+(?:someone|somebody|anyone|anybody)\b(?! (?:else )?(?:who|that|stole|took|has))"
+    ),  # "transfer me to someone"
+    re.compile(
+        rf"\b{_HUMAN}\W+(?:se|say|sey)\s+(?:\w+\s+){{0,2}}(?:baat|bat|connect|milao|milwao|karao|karwao|karwa)"
+    ),  # "insaan se baat karao"
+    re.compile(
+        rf"^\W*(?:pls|please|plz|hey|hi|ok|i want|need)?\W*{_HUMAN}\W*(?:pls|please|plz|now|asap|needed|required|chahiye|do|de do|)\W*$"
+    ),  # "agent pls"
+    re.compile(
+        r"\b(?:not|no|don'?t|do not|dont|stop|enough|hate|without|instead of|tired of|sick of|fed up with|done with|bored of)\b"
+        r"(?:\W+\w+){0,4}?\W+(?:a |the |this |your |with )?(?:bot|robot|chat ?bot|machine|automated|ai)s?\b"
+    ),  # "I don't want a bot"
+    re.compile(
+        r"\b(?:bot|robot|chat ?bot|machine)s?\W+(?:se|say)\W+(?:\w+\W+){0,2}(?:nahi|nai|nhi|mat)\b"
+    ),  # "bot se baat nahi karni"
 )
 _ABOUT_THE_ASSISTANT_RE = re.compile(r"^\W*(?:am i|are you|r u|are u|is this|is it|is that|you are|u r)\b")
 
@@ -200,8 +292,13 @@ class LanguageRouter(Protocol):
 class Router:
     """The agent's router: lexicon small talk → language router → promoted model (+ keyword tie-break)."""
 
-    def __init__(self, settings: Settings, model_dir: Path | None = None, multilingual: LanguageRouter | None = None,
-                 keyword_tie_break: bool | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model_dir: Path | None = None,
+        multilingual: LanguageRouter | None = None,
+        keyword_tie_break: bool | None = None,
+    ) -> None:
         self.settings = settings
         self.registry = ModelRegistry(settings.intent_models_dir)
         self.fixed_dir = model_dir
@@ -224,7 +321,12 @@ class Router:
         if self._clf is None or target != self._loaded_from:
             with self._lock:
                 if self._clf is None or target != self._loaded_from:
-                    clf = IntentClassifier(target, top_k=self.settings.intents.top_k, alternatives=TIE_BREAK_CANDIDATES, quantize=self.settings.intents.quantize)
+                    clf = IntentClassifier(
+                        target,
+                        top_k=self.settings.intents.top_k,
+                        alternatives=TIE_BREAK_CANDIDATES,
+                        quantize=self.settings.intents.quantize,
+                    )
                     clf.warm_up()
                     if self._loaded_from is not None:
                         log.info("intent model changed: %s → %s", self._loaded_from.name, target.name)
@@ -327,7 +429,9 @@ class RouterStatus:
     created_at: str | None
     dev_metrics: dict[str, Any] = field(default_factory=dict)
     serving: dict[str, Any] = field(default_factory=dict)  # what this process has loaded, if a router was given
-    training: dict[str, Any] = field(default_factory=dict)  # the last/ongoing training run: state idle|running|done|failed|interrupted
+    training: dict[str, Any] = field(
+        default_factory=dict
+    )  # the last/ongoing training run: state idle|running|done|failed|interrupted
     versions: int = 0
 
     def to_dict(self) -> dict[str, Any]:

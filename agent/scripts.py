@@ -26,8 +26,18 @@ if TYPE_CHECKING:
     from aisle.settings import Settings
 
 EXPECT_KEYS = {
-    "intent", "intent_in", "handoff", "action", "products_nonempty", "product_ids_include", "all_products",
-    "reply_contains_any", "reply_not_contains", "citations_nonempty", "citation_ids_include",
+    "intent",
+    "intent_in",
+    "handoff",
+    "action",
+    "products_nonempty",
+    "product_ids_include",
+    "all_products",
+    "reply_contains_any",
+    "reply_not_contains",
+    "citations_nonempty",
+    "citation_ids_include",
+    "action_status",
 }
 ALL_PRODUCTS_KEYS = {"max_price", "min_price", "category_contains", "brand", "text_contains_any"}
 
@@ -49,7 +59,9 @@ def load_scripts(path: Path) -> list[dict[str, Any]]:
                 raise DataError(f"turn {i}: unknown expectation(s) {sorted(unknown)}; supported: {sorted(EXPECT_KEYS)}", loc)
             bad = set(expect.get("all_products", {}) or {}) - ALL_PRODUCTS_KEYS
             if bad:
-                raise DataError(f"turn {i}: unknown all_products key(s) {sorted(bad)}; supported: {sorted(ALL_PRODUCTS_KEYS)}", loc)
+                raise DataError(
+                    f"turn {i}: unknown all_products key(s) {sorted(bad)}; supported: {sorted(ALL_PRODUCTS_KEYS)}", loc
+                )
         scripts.append(obj)
     return scripts
 
@@ -147,8 +159,17 @@ def run_scripts(settings: Settings, path: Path, agent: Agent | None = None) -> d
             problems = check(reply, turn.get("expect", {}))
             if problems:
                 ok = False
-                failures.append({"id": script["id"], "turn": i, "user": turn["user"], "reason": "; ".join(problems),
-                                 "intent": reply.intent, "confidence": reply.confidence, "reply": reply.text[:300]})
+                failures.append(
+                    {
+                        "id": script["id"],
+                        "turn": i,
+                        "user": turn["user"],
+                        "reason": "; ".join(problems),
+                        "intent": reply.intent,
+                        "confidence": reply.confidence,
+                        "reply": reply.text[:300],
+                    }
+                )
                 break
         passed += ok
     n = len(scripts)

@@ -37,7 +37,13 @@ DENSE_FLOOR = 0.42
 FILLER = frozenset(
     {"in", "on", "for", "of", "a", "an", "the", "show", "me", "some", "any", "only", "please", "ones", "one", "just", "also", "too", "something", "anything", "stuff", "items", "things", "do", "you", "have", "got", "what", "about", "how", "colour", "color", "size", "sizes", "cheap", "cheaper", "cheapest", "budget", "affordable", "more", "options", "search", "find", "looking", "buy", "want", "need", "see", "list", "display", "browse", "get", "i'd", "like", "pair", "pairs", "under", "below", "above", "over", "between", "and", "or", "less", "than", "rupees", "rs", "inr", "price", "priced", "cost", "costing", "within", "upto", "up", "to", "around", "range", "ok", "okay", "now", "instead"}
 )  # fmt: skip
-_NOT_CONTENT = (FILLER | set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"women", "men", "kid", "girl", "boy", "xl", "xxl", "xs"}) - AMBIGUOUS_COLOR_WORDS
+_NOT_CONTENT = (
+    FILLER
+    | set(COLOR_FAMILIES)
+    | set(COLOR_SYNONYMS)
+    | set(GENDER_SYNONYMS)
+    | {"women", "men", "kid", "girl", "boy", "xl", "xxl", "xs"}
+) - AMBIGUOUS_COLOR_WORDS
 
 
 def content_terms(text: str) -> set[str]:
@@ -46,7 +52,9 @@ def content_terms(text: str) -> set[str]:
 
 
 # ambiguous colour words ("coffee" mug, "steel" bottle) are only filters when said as colours: keep them in the query
-_FACET_WORDS = (set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"womens", "mens", "ladies", "kids"}) - AMBIGUOUS_COLOR_WORDS
+_FACET_WORDS = (
+    set(COLOR_FAMILIES) | set(COLOR_SYNONYMS) | set(GENDER_SYNONYMS) | {"womens", "mens", "ladies", "kids"}
+) - AMBIGUOUS_COLOR_WORDS
 
 
 def core_query(text: str) -> str:
@@ -67,8 +75,30 @@ def with_facets(core: str, f: SearchFilters) -> str:
     return " ".join([*f.colors, *(g for g in f.genders if g != "unspecified"), core]).strip()
 
 
-GENERIC_CATEGORY_WORDS = {"accessory", "accessorie", "and", "wear", "care", "supply", "supplie", "other", "for", "set", "kit", "combo",
-                          "item", "product", "part", "spare", "essential", "need", "festive", "home", "personal", "general"}
+GENERIC_CATEGORY_WORDS = {
+    "accessory",
+    "accessorie",
+    "and",
+    "wear",
+    "care",
+    "supply",
+    "supplie",
+    "other",
+    "for",
+    "set",
+    "kit",
+    "combo",
+    "item",
+    "product",
+    "part",
+    "spare",
+    "essential",
+    "need",
+    "festive",
+    "home",
+    "personal",
+    "general",
+}
 
 
 def catalog_terms(category_names: set[str]) -> set[str]:
@@ -127,7 +157,14 @@ class ProductDialog:
             return hits
         return [h for h in hits if terms & set(h.why.matched_terms) or (h.why.dense_score or 0.0) >= DENSE_FLOOR]
 
-    def search(self, query: str, filters: SearchFilters, exclude: list[str] | None = None, sort_by_price: bool = False, relax: bool = True) -> SearchOutcome:
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters,
+        exclude: list[str] | None = None,
+        sort_by_price: bool = False,
+        relax: bool = True,
+    ) -> SearchOutcome:
         """Search; on zero relevant results drop filters (least important first) and report them."""
         f = SearchFilters(**{**filters.to_dict(), "exclude_ids": list(exclude or [])})
         relaxed: list[str] = []
@@ -234,4 +271,3 @@ def mentioned_product(text: str, candidates: list[Product]) -> Product | None:
     if best is not None and title_overlap(text, best) >= 0.34:
         return best
     return None
-

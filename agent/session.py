@@ -34,7 +34,9 @@ class SessionState:
     focus: str | None = None  # product id the shopper refers to ("it", "the second one")
     viewed: list[str] = field(default_factory=list)
     liked: list[str] = field(default_factory=list)
-    verified: dict[str, float] = field(default_factory=dict)  # order_id -> last use (epoch s); expires when idle (agent/verification.py)
+    verified: dict[str, float] = field(
+        default_factory=dict
+    )  # order_id -> last use (epoch s); expires when idle (agent/verification.py)
     pending: Pending | None = None
     misunderstandings: int = 0
     handed_off: bool = False

@@ -90,7 +90,9 @@ def prepare_demo_store(settings: Settings, force: bool = False, train: bool = Tr
     name = settings.chroma.products_collection
     ml = settings.multilingual
     ml_missing = stack.ml_store is not None and ml.catalog_vectors and not stack.ml_store.has_collection(ml.products_collection)
-    if force or not store.has_collection(name) or store.count(name) == 0 or ml_missing:  # a store from before the multilingual collection: only that is embedded
+    if (
+        force or not store.has_collection(name) or store.count(name) == 0 or ml_missing
+    ):  # a store from before the multilingual collection: only that is embedded
         yield f"ingesting products from {products} …"
         report = ingest_products(products, settings, store)
         yield f"products: {report.kept} kept, {report.rejected} rejected, {report.fixed} repaired ({report.elapsed_s:.0f} s)"
@@ -116,15 +118,19 @@ def prepare_demo_store(settings: Settings, force: bool = False, train: bool = Tr
         cfg = settings.intents.model_copy(update={"approach": fast})
         summary = train_router(settings, data / "train.jsonl", data / "dev.jsonl", cfg=cfg, promote=True, progress=False)
         m = summary["metrics"]
-        yield (f"router {Path(summary['model']).name} ({fast}, {summary['training']['seconds']:.0f} s): dev accuracy {m['accuracy']}, "
-               f"macro-F1 {m['macro_f1']}, OOS recall {m['oos_recall']} (promoted: {summary.get('promoted')})")
+        yield (
+            f"router {Path(summary['model']).name} ({fast}, {summary['training']['seconds']:.0f} s): dev accuracy {m['accuracy']}, "
+            f"macro-F1 {m['macro_f1']}, OOS recall {m['oos_recall']} (promoted: {summary.get('promoted')})"
+        )
     elif registry.current() is not None:
         yield f"intent router: {registry.current().name} is current"
     if train and background and settings.intents.background_training:
         pid = start_background_training(settings, force=force)
         if pid is not None:
-            yield (f"finishing in the background (pid {pid}, log {settings.logs_dir / TRAINING_LOG}): {', '.join(deferred_work(settings, force))}; "
-                   "the chat works meanwhile, and a new router replaces the fast one only if the promotion gate passes")
+            yield (
+                f"finishing in the background (pid {pid}, log {settings.logs_dir / TRAINING_LOG}): {', '.join(deferred_work(settings, force))}; "
+                "the chat works meanwhile, and a new router replaces the fast one only if the promotion gate passes"
+            )
     elif train:
         yield from finish_setup(settings, force=force)
     yield "ready."
@@ -170,11 +176,17 @@ def finish_setup(settings: Settings, force: bool = False, status: JobStatus | No
             manifest = MultilingualRouter(settings).train(progress=False)
         except Exception as exc:
             if status is not None:
-                status.update(state="failed", error=f"multilingual router: {type(exc).__name__}: {exc}", finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+                status.update(
+                    state="failed",
+                    error=f"multilingual router: {type(exc).__name__}: {exc}",
+                    finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                )
             raise
         m = manifest["dev_metrics_zh"]
-        yield (f"multilingual router {manifest['version']} ({manifest['training']['seconds']:.0f} s): Chinese dev accuracy {m['accuracy']}, "
-               f"OOS recall {m['oos_recall']}")
+        yield (
+            f"multilingual router {manifest['version']} ({manifest['training']['seconds']:.0f} s): Chinese dev accuracy {m['accuracy']}, "
+            f"OOS recall {m['oos_recall']}"
+        )
     approach = settings.intents.approach
     if any(t.endswith("intent router") for t in todo):
         if status is not None:
@@ -183,8 +195,10 @@ def finish_setup(settings: Settings, force: bool = False, status: JobStatus | No
         data = PACKAGE_DATA / "intents"
         summary = train_router(settings, data / "train.jsonl", data / "dev.jsonl", promote=True, progress=False, status=status)
         m = summary["metrics"]
-        yield (f"router {Path(summary['model']).name} ({approach}, {summary['training']['seconds']:.0f} s): dev accuracy {m['accuracy']}, "
-               f"macro-F1 {m['macro_f1']}; gate: {summary.get('gate', {}).get('reason')} (promoted: {summary.get('promoted')})")
+        yield (
+            f"router {Path(summary['model']).name} ({approach}, {summary['training']['seconds']:.0f} s): dev accuracy {m['accuracy']}, "
+            f"macro-F1 {m['macro_f1']}; gate: {summary.get('gate', {}).get('reason')} (promoted: {summary.get('promoted')})"
+        )
     elif status is not None:
         status.update(state="done", phase="nothing to train", finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -200,12 +214,26 @@ def start_background_training(settings: Settings, force: bool = False) -> int | 
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "aisle.cli", "--home", str(settings.home), "setup", "--finish"] + (["--force"] if force else [])
     status = job_status(settings)
-    status.update(state="running", approach=settings.intents.approach, phase="starting", pid=None,
-                  started_at=datetime.now(UTC).isoformat(timespec="seconds"), finished_at=None, error=None, result=None,
-                  log=str(settings.logs_dir / TRAINING_LOG))
+    status.update(
+        state="running",
+        approach=settings.intents.approach,
+        phase="starting",
+        pid=None,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finished_at=None,
+        error=None,
+        result=None,
+        log=str(settings.logs_dir / TRAINING_LOG),
+    )
     with open(settings.logs_dir / TRAINING_LOG, "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_lower_priority)  # noqa: PLW1509 - only os.nice, no locks taken
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_lower_priority,  # noqa: PLW1509 - only os.nice(), called before any thread starts in the child
+        )
     status.update(pid=proc.pid)
     log.info("background setup started (pid %d): %s", proc.pid, deferred_work(settings, force))
     return proc.pid

@@ -20,8 +20,20 @@ from retrieval.schema import SearchFilters
 # ORDER_ID_RE (ORD-10234, order #10234) lives in agent/privacy.py: what is not personal data is defined next to what is
 
 ORDINALS = {
-    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
-    "last": -1, "latter": -1, "former": 0, "top": 0,
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+    "latter": -1,
+    "former": 0,
+    "top": 0,
 }
 _ORDINAL_RE = re.compile(
     r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|latter|former)\b(?:\s+(?:one|item|product|option|result|pick))?"
@@ -29,27 +41,105 @@ _ORDINAL_RE = re.compile(
     re.IGNORECASE,
 )
 # Chinese alternatives carry no \b: Han characters are word characters, so "好的谢谢" has no boundary after 好的.
-_MORE_RE = re.compile(r"^\s*(?:show\s+(?:me\s+)?)?(?:some\s+)?(?:more|next|others?|other ones|anything else|next page|more options|more please)\b"
-                      r"|^\s*(?:请)?(?:再|给我)?(?:多)?(?:看看|来点|来些|看)?(?:更多|多一些|多点|别的|其他|换一批|下一页|还有吗|还有别的|还有其他)", re.IGNORECASE)
-_CHEAPER_RE = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option|cheapest)\b"
-                         r"|便宜一?点|便宜些|更便宜|再便宜|最便宜|便宜的|价格低一?点|低价一?点", re.IGNORECASE)
-_PRICIER_RE = re.compile(r"\b(more expensive|pricier|premium|higher end|fancier|better quality)\b|贵一?点|更贵|贵一些|高端一?点|质量更好|好一点的", re.IGNORECASE)
-_YES_RE = re.compile(r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please do|go ahead|confirm(?:ed)?|do it|correct|right|haan|ha)\b"
-                     r"|^\s*(?:是的|是啊|是|好的|好啊|好吧|好|可以|行|确认|确定|对的|对|嗯|没问题|当然)(?!不)", re.IGNORECASE)
-_NO_RE = re.compile(r"^\s*(?:no|nope|nah|don'?t|do not|cancel that|never ?mind|stop|wait)\b"
-                    r"|^\s*(?:不要|不用|不了|不是|不行|不必|不需要|算了|别|不)(?!错)", re.IGNORECASE)
+_MORE_RE = re.compile(
+    r"^\s*(?:show\s+(?:me\s+)?)?(?:some\s+)?(?:more|next|others?|other ones|anything else|next page|more options|more please)\b"
+    r"|^\s*(?:请)?(?:再|给我)?(?:多)?(?:看看|来点|来些|看)?(?:更多|多一些|多点|别的|其他|换一批|下一页|还有吗|还有别的|还有其他)",
+    re.IGNORECASE,
+)
+_CHEAPER_RE = re.compile(
+    r"\b(cheaper|less expensive|lower price|more affordable|budget option|cheapest)\b"
+    r"|便宜一?点|便宜些|更便宜|再便宜|最便宜|便宜的|价格低一?点|低价一?点",
+    re.IGNORECASE,
+)
+_PRICIER_RE = re.compile(
+    r"\b(more expensive|pricier|premium|higher end|fancier|better quality)\b|贵一?点|更贵|贵一些|高端一?点|质量更好|好一点的",
+    re.IGNORECASE,
+)
+_YES_RE = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|sure|ok(?:ay)?|please do|go ahead|confirm(?:ed)?|do it|correct|right|haan|ha)\b"
+    r"|^\s*(?:是的|是啊|是|好的|好啊|好吧|好|可以|行|确认|确定|对的|对|嗯|没问题|当然)(?!不)",
+    re.IGNORECASE,
+)
+_NO_RE = re.compile(
+    r"^\s*(?:no|nope|nah|don'?t|do not|cancel that|never ?mind|stop|wait)\b"
+    r"|^\s*(?:不要|不用|不了|不是|不行|不必|不需要|算了|别|不)(?!错)",
+    re.IGNORECASE,
+)
 _ZH_ORDINAL_RE = re.compile(r"第\s*([一二三四五1-5])\s*(?:个|件|款|条|双|只|种|项|块)?|(最后)(?:一)?(?:个|件|款|条|双|只)?")
 _ZH_ORDINALS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4}
 
 NEGATIVE_WORDS = {
-    "terrible", "worst", "angry", "furious", "unacceptable", "disgusting", "horrible", "awful", "scam", "fraud", "cheated",
-    "ridiculous", "useless", "pathetic", "disappointed", "disappointing", "hate", "annoyed", "frustrated", "frustrating",
-    "rubbish", "garbage", "joke", "shameful", "lied", "liars", "never again", "fed up", "sick of", "waste", "lawyer",
-    "sue", "complaint", "complain", "broken", "damaged", "rude", "incompetent", "nonsense", "bad", "poor", "upset",
+    "terrible",
+    "worst",
+    "angry",
+    "furious",
+    "unacceptable",
+    "disgusting",
+    "horrible",
+    "awful",
+    "scam",
+    "fraud",
+    "cheated",
+    "ridiculous",
+    "useless",
+    "pathetic",
+    "disappointed",
+    "disappointing",
+    "hate",
+    "annoyed",
+    "frustrated",
+    "frustrating",
+    "rubbish",
+    "garbage",
+    "joke",
+    "shameful",
+    "lied",
+    "liars",
+    "never again",
+    "fed up",
+    "sick of",
+    "waste",
+    "lawyer",
+    "sue",
+    "complaint",
+    "complain",
+    "broken",
+    "damaged",
+    "rude",
+    "incompetent",
+    "nonsense",
+    "bad",
+    "poor",
+    "upset",
 }
 NEGATIVE_WORDS_ZH = (
-    "太差", "很差", "垃圾", "气死", "生气", "愤怒", "骗子", "欺骗", "骗人", "坑人", "失望", "差评", "恶劣", "投诉", "不满", "受够",
-    "太过分", "过分了", "什么破", "烂透", "无语", "恶心", "退钱", "举报", "律师", "起诉", "假货",
+    "太差",
+    "很差",
+    "垃圾",
+    "气死",
+    "生气",
+    "愤怒",
+    "骗子",
+    "欺骗",
+    "骗人",
+    "坑人",
+    "失望",
+    "差评",
+    "恶劣",
+    "投诉",
+    "不满",
+    "受够",
+    "太过分",
+    "过分了",
+    "什么破",
+    "烂透",
+    "无语",
+    "恶心",
+    "退钱",
+    "举报",
+    "律师",
+    "起诉",
+    "假货",
 )
 _INJECTION_RE = re.compile(
     r"(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|system)?\s*(instructions|rules|prompt|guidelines)"

@@ -52,8 +52,16 @@ def order_tools(orders: OrderStore, verifier: OrderVerifier, client_id: str, ses
         if res.outcome is Outcome.VERIFIED and res.order is not None:
             return res.order, {}
         if res.outcome is Outcome.LOCKED:
-            return None, {"ok": False, "error": "too many wrong attempts; try again later", "retry_after_s": round(res.retry_after_s)}
-        return None, {"ok": False, "error": "the order number and e-mail address do not match", "attempts_left": res.attempts_left}
+            return None, {
+                "ok": False,
+                "error": "too many wrong attempts; try again later",
+                "retry_after_s": round(res.retry_after_s),
+            }
+        return None, {
+            "ok": False,
+            "error": "the order number and e-mail address do not match",
+            "attempts_left": res.attempts_left,
+        }
 
     def order_status(order_id: str, email: str) -> dict[str, Any]:
         order, refusal = verified(order_id, email)
@@ -75,6 +83,12 @@ def order_tools(orders: OrderStore, verifier: OrderVerifier, client_id: str, ses
 
     return [
         tool(order_status, "Status, tracking and refund of one order, after checking the order number against the e-mail on it."),
-        tool(cancel_order, "Cancel an order that has not shipped yet (refunded in full), after checking the order number and e-mail."),
-        tool(start_return, "Start a return of a delivered order within the return window, after checking the order number and e-mail."),
+        tool(
+            cancel_order,
+            "Cancel an order that has not shipped yet (refunded in full), after checking the order number and e-mail.",
+        ),
+        tool(
+            start_return,
+            "Start a return of a delivered order within the return window, after checking the order number and e-mail.",
+        ),
     ]

@@ -73,5 +73,7 @@ class TurnStore:
             SessionStore.save(cur, turn.session_id, turn.state)
             turn_id = TurnLog.append(cur, turn.session_id, row)
             if reply.handoff_reason:
-                self.desk.open(cur, turn.session_id, turn_id, reply.handoff_reason, turn.state, TurnLog.transcript(cur, turn.session_id))
+                self.desk.open(
+                    cur, turn.session_id, turn_id, reply.handoff_reason, turn.state, TurnLog.transcript(cur, turn.session_id)
+                )
         return turn_id

@@ -46,7 +46,11 @@ def scan_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                hint = " (this looks like CSV; use a .csv file or convert it to JSON lines)" if lineno == 1 and "," in line and not line.lstrip().startswith(("{", "[")) else ""
+                hint = (
+                    " (this looks like CSV; use a .csv file or convert it to JSON lines)"
+                    if lineno == 1 and "," in line and not line.lstrip().startswith(("{", "["))
+                    else ""
+                )
                 yield lineno, None, f"not valid JSON: {exc.msg} at column {exc.colno}{hint}"
                 continue
             if not isinstance(obj, dict):
@@ -78,9 +82,7 @@ def read_csv(path: str | Path, required: set[str] | None = None, delimiter: str 
             raise DataError("empty file: no CSV header", f"{name}:1")
         missing = (required or set()) - header
         if missing:
-            raise DataError(
-                f"missing required column(s) {sorted(missing)}; found {sorted(header)}", f"{name}:1"
-            )
+            raise DataError(f"missing required column(s) {sorted(missing)}; found {sorted(header)}", f"{name}:1")
         for row in reader:
             # DictReader puts surplus fields under the key None; a short row yields None values.
             yield reader.line_num, row

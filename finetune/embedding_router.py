@@ -97,7 +97,9 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:  # the fast tokenizer is not safe under concurrent use
-            vectors = self._model.encode(list(texts), batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, normalize_embeddings=True)
+            vectors = self._model.encode(
+                list(texts), batch_size=batch_size, show_progress_bar=progress, convert_to_numpy=True, normalize_embeddings=True
+            )
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -110,8 +112,14 @@ def encoder_path(spec: str, model_dir: Path | None = None) -> Path:
 
 # --- pure scoring -----------------------------------------------------------------------------
 def knn_probabilities(
-    sims: np.ndarray, bank_labels: np.ndarray, n_labels: int, k: int, tau: float,
-    background: float | None = None, oos_index: int | None = None, bank_weights: np.ndarray | None = None,
+    sims: np.ndarray,
+    bank_labels: np.ndarray,
+    n_labels: int,
+    k: int,
+    tau: float,
+    background: float | None = None,
+    oos_index: int | None = None,
+    bank_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Similarity-weighted vote of the ``k`` nearest examples: ``p(c) ∝ Σ_{i ∈ top-k, y_i = c} w_i·exp(s_i / τ)``.
 
@@ -177,8 +185,12 @@ class Bank:
     weights: np.ndarray | None = None
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, embeddings=self.embeddings.astype(np.float16), labels=self.labels.astype(np.int32),
-                            weights=self.weights if self.weights is not None else np.zeros(0))
+        np.savez_compressed(
+            path,
+            embeddings=self.embeddings.astype(np.float16),
+            labels=self.labels.astype(np.int32),
+            weights=self.weights if self.weights is not None else np.zeros(0),
+        )
 
     @classmethod
     def load(cls, path: Path) -> Bank:
@@ -190,7 +202,14 @@ class Bank:
 class HeadSet:
     """The fitted heads of one router and their mixture: ``p = Σ_h w_h p_h(x)`` (pure numpy)."""
 
-    def __init__(self, params: dict[str, Any], bank: Bank, n_labels: int, oos_index: int | None, logreg: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def __init__(
+        self,
+        params: dict[str, Any],
+        bank: Bank,
+        n_labels: int,
+        oos_index: int | None,
+        logreg: tuple[np.ndarray, np.ndarray] | None,
+    ) -> None:
         self.params = params
         self.bank = bank
         self.n_labels = n_labels
@@ -202,7 +221,9 @@ class HeadSet:
         if head == "knn":
             p = self.params["knn"]
             sims = emb @ self.bank.embeddings.T
-            return knn_probabilities(sims, self.bank.labels, self.n_labels, p["k"], p["tau"], p.get("background"), self.oos_index, self.bank.weights)
+            return knn_probabilities(
+                sims, self.bank.labels, self.n_labels, p["k"], p["tau"], p.get("background"), self.oos_index, self.bank.weights
+            )
         if head == "centroid":
             assert self.centroids is not None
             return softmax_rows((emb @ self.centroids.T).astype(np.float64) * CENTROID_SCALE)
@@ -249,18 +270,29 @@ class EmbeddingScorer:
                     with np.load(self.model_dir / "logreg.npz") as z:
                         logreg = (z["coef"].astype(np.float32), z["intercept"].astype(np.float32))
             except (OSError, KeyError, ValueError) as exc:
-                raise ModelNotFoundError(f"{self.model_dir}: cannot read the router's example bank or head ({exc}); retrain it") from exc
+                raise ModelNotFoundError(
+                    f"{self.model_dir}: cannot read the router's example bank or head ({exc}); retrain it"
+                ) from exc
             if len(bank.labels) and int(bank.labels.max()) >= len(labels):
-                raise ModelNotFoundError(f"{self.model_dir}: the bank's label ids exceed the manifest's {len(labels)} labels; the directory is inconsistent")
+                raise ModelNotFoundError(
+                    f"{self.model_dir}: the bank's label ids exceed the manifest's {len(labels)} labels; the directory is inconsistent"
+                )
             if logreg is not None and logreg[0].shape[0] != len(labels):
-                raise ModelNotFoundError(f"{self.model_dir}: the logistic head has {logreg[0].shape[0]} rows for {len(labels)} labels; retrain it")
+                raise ModelNotFoundError(
+                    f"{self.model_dir}: the logistic head has {logreg[0].shape[0]} rows for {len(labels)} labels; retrain it"
+                )
             oos = self.manifest.get("oos_label")
             oos_index = labels.index(oos) if oos in labels else None
-            encoder = SentenceEncoder(encoder_path(str(self.manifest.get("encoder", "all-MiniLM-L6-v2")), self.model_dir), self.device,
-                                      int(self.manifest.get("encoder_max_seq_length", ENCODER_MAX_SEQ_LENGTH)))
+            encoder = SentenceEncoder(
+                encoder_path(str(self.manifest.get("encoder", "all-MiniLM-L6-v2")), self.model_dir),
+                self.device,
+                int(self.manifest.get("encoder_max_seq_length", ENCODER_MAX_SEQ_LENGTH)),
+            )
             dim = encoder.dimension
             if bank.embeddings.shape[1] != dim:
-                raise ModelNotFoundError(f"{self.model_dir}: the bank holds {bank.embeddings.shape[1]}-d vectors but the encoder gives {dim}-d; retrain it")
+                raise ModelNotFoundError(
+                    f"{self.model_dir}: the bank holds {bank.embeddings.shape[1]}-d vectors but the encoder gives {dim}-d; retrain it"
+                )
             self._encoder = encoder
             self._heads = HeadSet(params, bank, len(labels), oos_index, logreg)
 
@@ -276,7 +308,9 @@ class EmbeddingScorer:
 
 
 # --- training ---------------------------------------------------------------------------------------
-def fit_logreg(x: np.ndarray, y: np.ndarray, n_labels: int, c: float, seed: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def fit_logreg(
+    x: np.ndarray, y: np.ndarray, n_labels: int, c: float, seed: int, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """A multinomial logistic head on unit embeddings; rows for labels absent from ``y`` stay at −∞-ish."""
     from sklearn.linear_model import LogisticRegression
 
@@ -289,8 +323,14 @@ def fit_logreg(x: np.ndarray, y: np.ndarray, n_labels: int, c: float, seed: int,
     return coef, intercept
 
 
-def tune_knn(sims: np.ndarray, bank_labels: np.ndarray, n_labels: int, gold: np.ndarray, oos_index: int | None,
-             bank_weights: np.ndarray | None = None) -> dict[str, Any]:
+def tune_knn(
+    sims: np.ndarray,
+    bank_labels: np.ndarray,
+    n_labels: int,
+    gold: np.ndarray,
+    oos_index: int | None,
+    bank_weights: np.ndarray | None = None,
+) -> dict[str, Any]:
     """k, τ and the background similarity maximising dev macro-F1 (after the OOS threshold)."""
     backgrounds = KNN_BACKGROUND if oos_index is not None else (None,)
     best: tuple[float, dict[str, Any]] = (-1.0, {})
@@ -387,8 +427,15 @@ def train_embedding_router(
         np.savez_compressed(out_dir / "logreg.npz", coef=logreg[0], intercept=logreg[1])
     seconds = time.perf_counter() - t0
     training = {
-        "device": device, "seconds": round(seconds, 1), "encode_seconds": round(encode_seconds, 1),
-        "n_train": len(train), "n_dev": len(dev), "weighting": cfg.weighting, **(extra_training or {}),
+        "device": device,
+        "seconds": round(seconds, 1),
+        "encode_seconds": round(encode_seconds, 1),
+        "n_train": len(train),
+        "n_dev": len(dev),
+        "weighting": cfg.weighting,
+        **(extra_training or {}),
     }
     extra = {"encoder": encoder_spec, "encoder_max_seq_length": ENCODER_MAX_SEQ_LENGTH, "heads": params}
-    return calibrate_and_save(out_dir, labels, np.log(dev_probs + EPS), dev, cfg, approach or "+".join(heads), training, data_info, extra)
+    return calibrate_and_save(
+        out_dir, labels, np.log(dev_probs + EPS), dev, cfg, approach or "+".join(heads), training, data_info, extra
+    )

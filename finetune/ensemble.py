@@ -57,7 +57,9 @@ class EnsembleScorer:
             for m in self.manifest.get("members", []):
                 clf = IntentClassifier(self.model_dir / m["path"], device=self.device)
                 if clf.labels != labels:
-                    raise ModelNotFoundError(f"{self.model_dir}: member {m['path']} has other labels than the ensemble; the directory is inconsistent, retrain it")
+                    raise ModelNotFoundError(
+                        f"{self.model_dir}: member {m['path']} has other labels than the ensemble; the directory is inconsistent, retrain it"
+                    )
                 clf.warm_up()
                 members.append((clf, float(m["weight"])))
             if not members:
@@ -78,8 +80,10 @@ class EnsembleScorer:
 
 def weight_grid(n: int, step: float = WEIGHT_STEP) -> list[tuple[float, ...]]:
     """All weight vectors on the simplex with the given step (n members)."""
-    ticks = int(round(1 / step))
-    return [tuple(round(c * step, 4) for c in combo) for combo in itertools.product(range(ticks + 1), repeat=n) if sum(combo) == ticks]
+    ticks = round(1 / step)
+    return [
+        tuple(round(c * step, 4) for c in combo) for combo in itertools.product(range(ticks + 1), repeat=n) if sum(combo) == ticks
+    ]
 
 
 def build_ensemble(
@@ -110,7 +114,9 @@ def build_ensemble(
     labels = next(iter(clfs.values())).labels
     for name, clf in clfs.items():
         if clf.labels != labels:
-            raise DataError(f"ensemble member {name} was trained on other labels ({len(clf.labels)} vs {len(labels)}); train the members on the same data")
+            raise DataError(
+                f"ensemble member {name} was trained on other labels ({len(clf.labels)} vs {len(labels)}); train the members on the same data"
+            )
     label2id = {lbl: i for i, lbl in enumerate(labels)}
     dev = [ex for ex in dev if ex.intent in label2id]
     gold = np.array([label2id[ex.intent] for ex in dev])
@@ -126,8 +132,20 @@ def build_ensemble(
     weights = dict(zip(names, best[1]))
     log.info("ensemble weights on dev: %s (macro-F1 %.4f)", weights, best[0])
     mix = sum(weights[n] * probs[n] for n in names)
-    member_info = [{"name": n, "path": str(placed[n].relative_to(out_dir)) if copy else str(placed[n]), "weight": weights[n],
-                    "approach": clfs[n].approach} for n in names]
-    training = {"seconds": round(time.perf_counter() - t0, 1), "n_dev": len(dev),
-                "members": {n: clfs[n].manifest.get("training", {}) for n in names}}
-    return calibrate_and_save(out_dir, labels, np.log(np.asarray(mix) + EPS), dev, cfg, "ensemble", training, data_info, {"members": member_info})
+    member_info = [
+        {
+            "name": n,
+            "path": str(placed[n].relative_to(out_dir)) if copy else str(placed[n]),
+            "weight": weights[n],
+            "approach": clfs[n].approach,
+        }
+        for n in names
+    ]
+    training = {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "n_dev": len(dev),
+        "members": {n: clfs[n].manifest.get("training", {}) for n in names},
+    }
+    return calibrate_and_save(
+        out_dir, labels, np.log(np.asarray(mix) + EPS), dev, cfg, "ensemble", training, data_info, {"members": member_info}
+    )

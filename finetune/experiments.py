@@ -24,20 +24,33 @@ KEYS = ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "oos_precisio
 def _table(rows: dict[str, dict[str, Any]], first: str) -> str:
     head = f"| {first} | " + " | ".join(KEYS) + " | train s |\n|---|" + "---|" * (len(KEYS) + 1) + "\n"
     body = "".join(
-        f"| {name} | " + " | ".join(f"{r['metrics'].get(k)}" for k in KEYS) + f" | {r['training']['seconds']} |\n" for name, r in rows.items()
+        f"| {name} | " + " | ".join(f"{r['metrics'].get(k)}" for k in KEYS) + f" | {r['training']['seconds']} |\n"
+        for name, r in rows.items()
     )
     return head + body
 
 
-def weighting_ablation(settings: Settings, data_dir: Path, out_dir: Path, schemes: tuple[str, ...] = ("none", "balanced", "importance"), epochs: int | None = None) -> dict[str, Any]:
+def weighting_ablation(
+    settings: Settings,
+    data_dir: Path,
+    out_dir: Path,
+    schemes: tuple[str, ...] = ("none", "balanced", "importance"),
+    epochs: int | None = None,
+) -> dict[str, Any]:
     """Train one router per weighting scheme on the same data and seed; compare on dev."""
     out_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
     for scheme in schemes:
         cfg = settings.intents.model_copy(update={"weighting": scheme, **({"epochs": epochs} if epochs else {})})
         log.info("ablation: training with %s weights", scheme)
-        rows[scheme] = train_router(settings, data_dir / "train.jsonl", data_dir / "dev.jsonl", out_dir / scheme, cfg, promote=False)
-    result = {"experiment": "weighting-ablation", "data": str(data_dir), "rows": {k: {"metrics": v["metrics"], "training": v["training"]} for k, v in rows.items()}}
+        rows[scheme] = train_router(
+            settings, data_dir / "train.jsonl", data_dir / "dev.jsonl", out_dir / scheme, cfg, promote=False
+        )
+    result = {
+        "experiment": "weighting-ablation",
+        "data": str(data_dir),
+        "rows": {k: {"metrics": v["metrics"], "training": v["training"]} for k, v in rows.items()},
+    }
     (out_dir / "results.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     (out_dir / "results.md").write_text(_table(result["rows"], "weighting"), encoding="utf-8")
     return result
@@ -48,7 +61,9 @@ def clinc_benchmark(settings: Settings, out_dir: Path, epochs: int | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
     data = out_dir / "data"
     for split in ("train", "dev"):
-        rows = [{"text": o["text"], "intent": o["intent"]} for _, o in read_jsonl(settings.source_file(f"clinc150/{split}.jsonl"))]
+        rows = [
+            {"text": o["text"], "intent": o["intent"]} for _, o in read_jsonl(settings.source_file(f"clinc150/{split}.jsonl"))
+        ]
         write_jsonl(data / f"{split}.jsonl", rows)
     cfg = settings.intents.model_copy(update={"max_length": 32, **({"epochs": epochs} if epochs else {})})
     summary = train_router(settings, data / "train.jsonl", data / "dev.jsonl", out_dir / "model", cfg, promote=False)

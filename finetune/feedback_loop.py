@@ -87,7 +87,9 @@ def reviewer_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def feedback_example(row: dict[str, Any]) -> Example:
-    return Example(row["text"], row["intent"], row.get("source", FEEDBACK_PREFIX), row.get("group", ""), 1.0, dict(row.get("meta") or {}))
+    return Example(
+        row["text"], row["intent"], row.get("source", FEEDBACK_PREFIX), row.get("group", ""), 1.0, dict(row.get("meta") or {})
+    )
 
 
 def per_example_weights(train: list[Example], cfg: LoopConfig, now: datetime | None = None) -> np.ndarray:
@@ -119,7 +121,9 @@ def per_intent_f1(gold: list[str], pred: list[str]) -> dict[str, float]:
     return {lbl: round(float(s), 4) for lbl, s in zip(labels, scores)}
 
 
-def merge_through_gate(base: list[Example], feedback: list[Example], dev: list[Example], settings: Settings, cfg: LoopConfig, seed: int) -> tuple[list[Example], dict[str, Any], Any]:
+def merge_through_gate(
+    base: list[Example], feedback: list[Example], dev: list[Example], settings: Settings, cfg: LoopConfig, seed: int
+) -> tuple[list[Example], dict[str, Any], Any]:
     """Base + feedback through the quality gate; returns the training set, what happened to feedback, and the gate."""
     gate = run_gate(base + feedback, dev, settings.quality, noise=True, seed=seed)
     kept_texts = {(ex.text, ex.intent) for ex in gate.train}
@@ -127,7 +131,14 @@ def merge_through_gate(base: list[Example], feedback: list[Example], dev: list[E
     fb_rows = [i for i, ex in enumerate(gate.train) if ex.source.startswith(FEEDBACK_PREFIX)]
     if gate.oof_probs is not None and gate.oof_classes is not None:
         q = settings.quality
-        implausible = flag_feedback_noise(gate.oof_probs, gate.oof_classes, [ex.intent for ex in gate.train], fb_rows, q.feedback_noise_max_given, q.feedback_noise_min_pred)
+        implausible = flag_feedback_noise(
+            gate.oof_probs,
+            gate.oof_classes,
+            [ex.intent for ex in gate.train],
+            fb_rows,
+            q.feedback_noise_max_given,
+            q.feedback_noise_min_pred,
+        )
         flagged_feedback |= {(gate.train[i].text, gate.train[i].intent) for i in implausible}
     train = gate.train
     if cfg.noise_filter and flagged_feedback:
@@ -139,7 +150,9 @@ def merge_through_gate(base: list[Example], feedback: list[Example], dev: list[E
         "feedback_added": len(fb_in_train),
         "feedback_rejected_duplicate_or_conflict": sum(1 for ex in feedback if (ex.text, ex.intent) not in kept_texts),
         "feedback_rejected_noise": len(flagged_feedback) if cfg.noise_filter else 0,
-        "feedback_flagged_noise": sorted([{"text": t, "label": lbl} for t, lbl in flagged_feedback], key=lambda d: d["text"])[:50],
+        "feedback_flagged_noise": sorted([{"text": t, "label": lbl} for t, lbl in flagged_feedback], key=lambda d: d["text"])[
+            :50
+        ],
     }
     return train, info, gate
 
@@ -175,14 +188,18 @@ def retrain(
     fb_train, fb_held = holdout_split(fb, cfg.holdout_fraction)
     train, info, gate = merge_through_gate(base, fb_train, dev, settings, cfg, icfg.seed)
     oof, classes = _gate_oof(gate, train)
-    scheme = sample_weights(train, icfg.weighting, icfg, oof, classes) if icfg.weighting != "importance" or oof is not None else None
+    scheme = (
+        sample_weights(train, icfg.weighting, icfg, oof, classes) if icfg.weighting != "importance" or oof is not None else None
+    )
     weights = (scheme if scheme is not None else np.ones(len(train))) * per_example_weights(train, cfg)
     weights = weights / weights.mean()
     registry = ModelRegistry(settings.intent_models_dir)
     out = out_dir or registry.new_version_dir()
     test = held_out_test(base_dev) if isinstance(base_dev, Path) else []
     fingerprints = {"dev_file_sha256": data_hash(dev), **({"test_sha256": data_hash(test)} if test else {})}
-    result = train_approach(icfg.approach, train, gate.dev, icfg, out, weights, {"feedback": info, "base_train": len(base), **fingerprints}, progress)
+    result = train_approach(
+        icfg.approach, train, gate.dev, icfg, out, weights, {"feedback": info, "base_train": len(base), **fingerprints}, progress
+    )
 
     from finetune.classifier import IntentClassifier
 
@@ -194,8 +211,14 @@ def retrain(
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "candidate": out.name,
         "current": cur.name if cur else None,
-        "data": {**info, "feedback_held_back": len(fb_held), "train_examples": len(train), "dev_examples": len(gate.dev),
-                 "feedback_refused_unreviewed": unreviewed, "feedback_reviewers": reviewer_counts(reviewed)},
+        "data": {
+            **info,
+            "feedback_held_back": len(fb_held),
+            "train_examples": len(train),
+            "dev_examples": len(gate.dev),
+            "feedback_refused_unreviewed": unreviewed,
+            "feedback_reviewers": reviewer_counts(reviewed),
+        },
         "candidate_metrics": {"dev": cand_dev, "feedback_holdout": cand_fb},
         "training": result.manifest["training"],
     }
@@ -205,9 +228,18 @@ def retrain(
         cur_fb = evaluate_examples(cur_clf, fb_held, icfg.oos_label) if fb_held else {}
         # dev (and test): against the best of current and the last promoted versions, so allowed drops cannot add up
         d_dev = gate_against_current(registry, out, dev, settings, test, icfg)
-        d_fb = (compare(cand_fb, cur_fb, ["accuracy"], icfg.gate_tolerance, metric_supports(fb_held, icfg.oos_label), icfg.gate_z)
-                if fb_held else GateDecision(True, "no held-back feedback"))
-        decision = GateDecision(d_dev.passed and d_fb.passed, f"dev: {d_dev.reason}; held-back feedback: {d_fb.reason}", cand_dev, cur_dev, {**d_dev.deltas, **{f"feedback_{k}": v for k, v in d_fb.deltas.items()}})
+        d_fb = (
+            compare(cand_fb, cur_fb, ["accuracy"], icfg.gate_tolerance, metric_supports(fb_held, icfg.oos_label), icfg.gate_z)
+            if fb_held
+            else GateDecision(True, "no held-back feedback")
+        )
+        decision = GateDecision(
+            d_dev.passed and d_fb.passed,
+            f"dev: {d_dev.reason}; held-back feedback: {d_fb.reason}",
+            cand_dev,
+            cur_dev,
+            {**d_dev.deltas, **{f"feedback_{k}": v for k, v in d_fb.deltas.items()}},
+        )
         gold = [ex.intent for ex in gate.dev]
         report["current_metrics"] = {"dev": cur_dev, "feedback_holdout": cur_fb}
         report["per_intent_f1"] = {
@@ -239,8 +271,10 @@ def write_retrain_report(report: dict[str, Any], folder: Path) -> list[Path]:
         f"# Retrain {report['candidate']} — {report['decision'].upper()}",
         "",
         f"- current: {report['current']}; decision: **{report['decision']}** ({report['gate']['reason']})",
-        (f"- feedback offered {d['feedback_offered']}, added {d['feedback_added']}, held back {d['feedback_held_back']}, "
-         f"rejected as duplicate/conflict {d['feedback_rejected_duplicate_or_conflict']}, rejected as likely label noise {d['feedback_rejected_noise']}"),
+        (
+            f"- feedback offered {d['feedback_offered']}, added {d['feedback_added']}, held back {d['feedback_held_back']}, "
+            f"rejected as duplicate/conflict {d['feedback_rejected_duplicate_or_conflict']}, rejected as likely label noise {d['feedback_rejected_noise']}"
+        ),
         (f"- reviewed by: {reviewers or 'nobody'}; refused without a reviewer: {d.get('feedback_refused_unreviewed', 0)}"),
         "",
         "| metric | current | candidate | delta |",
@@ -252,7 +286,10 @@ def write_retrain_report(report: dict[str, Any], folder: Path) -> list[Path]:
         c, n = cur.get(k), cand.get(k)
         delta = f"{n - c:+.4f}" if isinstance(c, (int, float)) and isinstance(n, (int, float)) else ""
         lines.append(f"| dev {k} | {c} | {n} | {delta} |")
-    fc, fn = report.get("current_metrics", {}).get("feedback_holdout", {}).get("accuracy"), report["candidate_metrics"]["feedback_holdout"].get("accuracy")
+    fc, fn = (
+        report.get("current_metrics", {}).get("feedback_holdout", {}).get("accuracy"),
+        report["candidate_metrics"]["feedback_holdout"].get("accuracy"),
+    )
     lines.append(f"| held-back feedback accuracy | {fc} | {fn} | {'' if fc is None or fn is None else f'{fn - fc:+.4f}'} |")
     if "per_intent_f1" in report:
         lines += ["", "## Per-intent F1 changes (dev)", "", "| intent | current | candidate |", "|---|---|---|"]

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def sample_weights(train: list[Example], scheme: str, cfg: IntentSettings, oof: np.ndarray | None, classes: list[str] | None) -> np.ndarray | None:
+def sample_weights(
+    train: list[Example], scheme: str, cfg: IntentSettings, oof: np.ndarray | None, classes: list[str] | None
+) -> np.ndarray | None:
     """Scheme weights × each example's own weight (e.g. recency of feedback), mean 1; None if all 1."""
     labels = [ex.intent for ex in train]
     if scheme == "balanced":
@@ -52,18 +54,35 @@ def sample_weights(train: list[Example], scheme: str, cfg: IntentSettings, oof: 
     return combine(w, own)
 
 
-def gate_against_current(registry: ModelRegistry, candidate: Path, dev: list[Example], settings: Settings, test: list[Example] | None = None,
-                         cfg: IntentSettings | None = None) -> GateDecision:
+def gate_against_current(
+    registry: ModelRegistry,
+    candidate: Path,
+    dev: list[Example],
+    settings: Settings,
+    test: list[Example] | None = None,
+    cfg: IntentSettings | None = None,
+) -> GateDecision:
     """Compare the candidate with the best of ``current`` and the last promoted versions on the fixed dev set
     and, when given, the frozen test split (``finetune.registry.gate_candidate``)."""
     from finetune.classifier import IntentClassifier
 
     cfg = cfg or settings.intents
-    splits = [GateSplit("dev", dev, data_hash(dev), ("dev_file_sha256", "dev_sha256"), metric_supports(dev, cfg.oos_label), unrecorded_ok=True)]
+    splits = [
+        GateSplit(
+            "dev", dev, data_hash(dev), ("dev_file_sha256", "dev_sha256"), metric_supports(dev, cfg.oos_label), unrecorded_ok=True
+        )
+    ]
     if test:
         splits.append(GateSplit("test", test, data_hash(test), ("test_sha256",), metric_supports(test, cfg.oos_label)))
-    return gate_candidate(registry, candidate, splits, lambda path, rows: evaluate_examples(IntentClassifier(path), rows, cfg.oos_label),
-                          cfg.gate_metrics, cfg.gate_tolerance, cfg.gate_z)
+    return gate_candidate(
+        registry,
+        candidate,
+        splits,
+        lambda path, rows: evaluate_examples(IntentClassifier(path), rows, cfg.oos_label),
+        cfg.gate_metrics,
+        cfg.gate_tolerance,
+        cfg.gate_z,
+    )
 
 
 def held_out_test(dev_file: Path) -> list[Example]:
@@ -85,6 +104,10 @@ def train_approach(
     """Train one router of the given approach into ``out_dir`` (calibrated on dev, manifest written)."""
     if approach == "finetune":
         return train_intent_classifier(train, dev, cfg, out_dir, weights, data_info, progress)
+    if approach == "tfidf":
+        from finetune.tfidf_router import train_tfidf_router
+
+        return train_tfidf_router(train, dev, cfg, out_dir, weights, data_info)
     if approach == "setfit":
         from finetune.setfit import train_setfit_router
 
@@ -105,7 +128,9 @@ def train_approach(
         return result
     from finetune.embedding_router import train_embedding_router
 
-    return train_embedding_router(train, dev, cfg, out_dir, heads=tuple(approach.split("+")), weights=weights, data_info=data_info, progress=progress)
+    return train_embedding_router(
+        train, dev, cfg, out_dir, heads=tuple(approach.split("+")), weights=weights, data_info=data_info, progress=progress
+    )
 
 
 JOB_STATUS_FILE = "training.json"
@@ -151,15 +176,27 @@ def train_router(
     cfg = cfg or settings.intents
     if status is None:
         return _train_router(settings, train_file, dev_file, out, cfg, promote, progress, extra_train)
-    status.update(state="running", approach=cfg.approach, pid=os.getpid(), started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                  finished_at=None, error=None, result=None)
+    status.update(
+        state="running",
+        approach=cfg.approach,
+        pid=os.getpid(),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finished_at=None,
+        error=None,
+        result=None,
+    )
     try:
         summary = _train_router(settings, train_file, dev_file, out, cfg, promote, progress, extra_train)
     except BaseException as exc:
-        status.update(state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        status.update(
+            state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=datetime.now(UTC).isoformat(timespec="seconds")
+        )
         raise
-    status.update(state="done", finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                  result={k: summary.get(k) for k in ("model", "metrics", "promoted", "gate")})
+    status.update(
+        state="done",
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        result={k: summary.get(k) for k in ("model", "metrics", "promoted", "gate")},
+    )
     return summary
 
 
@@ -181,8 +218,12 @@ def _train_router(
     out_dir = out or registry.new_version_dir()
     test = held_out_test(dev_file)
     info = {
-        "approach": cfg.approach, "train_file": str(train_file), "dev_file": str(dev_file),
-        "train_sha256": data_hash(gate.train), "dev_sha256": data_hash(gate.dev), "dev_file_sha256": data_hash(dev),
+        "approach": cfg.approach,
+        "train_file": str(train_file),
+        "dev_file": str(dev_file),
+        "train_sha256": data_hash(gate.train),
+        "dev_sha256": data_hash(gate.dev),
+        "dev_file_sha256": data_hash(dev),
         **({"test_sha256": data_hash(test)} if test else {}),
         "quality_gate": gate.report.counts,
     }
@@ -192,8 +233,13 @@ def _train_router(
     result = train_approach(cfg.approach, gate.train, gate.dev, cfg, work_dir, weights, info, progress)
     if work_dir != out_dir:
         os.replace(work_dir, out_dir)
-    summary: dict[str, Any] = {"model": str(out_dir), "approach": cfg.approach, "metrics": result.metrics, "training": result.manifest["training"],
-                               "quality_gate": gate.report.counts}
+    summary: dict[str, Any] = {
+        "model": str(out_dir),
+        "approach": cfg.approach,
+        "metrics": result.metrics,
+        "training": result.manifest["training"],
+        "quality_gate": gate.report.counts,
+    }
     if in_registry:
         decision = gate_against_current(registry, out_dir, dev, settings, test)
         summary["gate"] = decision.to_dict()
@@ -201,6 +247,13 @@ def _train_router(
             registry.promote(out_dir.name, reason=decision.reason)
             summary["promoted"] = True
         else:
-            registry.log({"event": "refused" if promote else "registered", "version": out_dir.name, "reason": decision.reason, "deltas": decision.deltas})
+            registry.log(
+                {
+                    "event": "refused" if promote else "registered",
+                    "version": out_dir.name,
+                    "reason": decision.reason,
+                    "deltas": decision.deltas,
+                }
+            )
             summary["promoted"] = False
     return summary

@@ -37,7 +37,13 @@ def learning_curves(history: list[dict[str, float]], path: Path) -> None:
     plt.close(fig)
 
 
-def confusion_matrix_png(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], path: Path, title: str = "Dev confusion matrix (row-normalised)") -> None:
+def confusion_matrix_png(
+    gold: Sequence[str],
+    pred: Sequence[str],
+    labels: Sequence[str],
+    path: Path,
+    title: str = "Dev confusion matrix (row-normalised)",
+) -> None:
     from sklearn.metrics import confusion_matrix
 
     plt = _plt()

@@ -93,7 +93,9 @@ def _dedupe(examples: list[Example], report: GateReport, split: str) -> list[Exa
     return out
 
 
-def _conflicts(train: list[Example], dev: list[Example], report: GateReport, test: list[Example] | None = None) -> tuple[list[Example], list[Example], list[Example]]:
+def _conflicts(
+    train: list[Example], dev: list[Example], report: GateReport, test: list[Example] | None = None
+) -> tuple[list[Example], list[Example], list[Example]]:
     """One text, several labels: keep a clear majority (≥ 2/3 of ≥ 2 copies), otherwise drop every copy."""
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for ex in [*train, *dev, *(test or [])]:
@@ -114,7 +116,11 @@ def _conflicts(train: list[Example], dev: list[Example], report: GateReport, tes
         for ex in exs:
             key = normalize_for_match(ex.text)
             if key in keep_label and keep_label[key] != ex.intent:
-                report.add("conflicting labels (minority copies dropped)" if keep_label[key] else "conflicting labels (all copies dropped)")
+                report.add(
+                    "conflicting labels (minority copies dropped)"
+                    if keep_label[key]
+                    else "conflicting labels (all copies dropped)"
+                )
                 continue
             out.append(ex)
         return out
@@ -153,7 +159,9 @@ def token_jaccard_max(queries: list[str], corpus: list[str], chunk: int = 512) -
     return best
 
 
-def _leakage(train: list[Example], dev: list[Example], threshold: float, report: GateReport, split: str = "dev", of: str = "train") -> list[Example]:
+def _leakage(
+    train: list[Example], dev: list[Example], threshold: float, report: GateReport, split: str = "dev", of: str = "train"
+) -> list[Example]:
     train_texts = {normalize_for_match(ex.text) for ex in train}
     train_groups = {ex.group for ex in train if ex.group}
     sims = token_jaccard_max([ex.text for ex in dev], [ex.text for ex in train]) if dev and train else np.zeros(len(dev))
@@ -202,7 +210,9 @@ def out_of_fold_probabilities(texts: list[str], labels: list[str], folds: int, s
     return probs, classes
 
 
-def flag_feedback_noise(probs: np.ndarray, classes: list[str], labels: list[str], rows: list[int], max_given: float, min_pred: float) -> list[int]:
+def flag_feedback_noise(
+    probs: np.ndarray, classes: list[str], labels: list[str], rows: list[int], max_given: float, min_pred: float
+) -> list[int]:
     """Feedback rows (indices into ``probs``) whose given label the out-of-fold model finds implausible.
 
     ``flag_label_noise`` compares against per-class mean self-confidence, which the large,
@@ -250,8 +260,14 @@ class GateResult:
     test: list[Example] = field(default_factory=list)
 
 
-def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings, noise: bool = True, seed: int = 13,
-             test: list[Example] | None = None) -> GateResult:
+def run_gate(
+    train: list[Example],
+    dev: list[Example],
+    settings: QualitySettings,
+    noise: bool = True,
+    seed: int = 13,
+    test: list[Example] | None = None,
+) -> GateResult:
     """Apply every rule; raise ``DataError`` if a label is left with too few examples.
 
     ``test`` (optional) gets the same cleaning and the leakage rules against train *and* dev.
@@ -288,16 +304,28 @@ def run_gate(train: list[Example], dev: list[Example], settings: QualitySettings
     flags: list[dict[str, Any]] = []
     probs = classes = None
     if noise and len(counts) > 1:
-        probs, classes = out_of_fold_probabilities([ex.text for ex in train], [ex.intent for ex in train], settings.noise_folds, seed)
+        probs, classes = out_of_fold_probabilities(
+            [ex.text for ex in train], [ex.intent for ex in train], settings.noise_folds, seed
+        )
         idx = flag_label_noise(probs, classes, [ex.intent for ex in train], settings.noise_margin, settings.noise_max_given_prob)
         for i in idx:
             ex = train[i]
             flags.append(
-                {"index": i, "text": ex.text, "given": ex.intent, "suggested": classes[int(probs[i].argmax())],
-                 "p_given": round(float(probs[i, classes.index(ex.intent)]), 3), "p_suggested": round(float(probs[i].max()), 3),
-                 "source": ex.source}
+                {
+                    "index": i,
+                    "text": ex.text,
+                    "given": ex.intent,
+                    "suggested": classes[int(probs[i].argmax())],
+                    "p_given": round(float(probs[i, classes.index(ex.intent)]), 3),
+                    "p_suggested": round(float(probs[i].max()), 3),
+                    "source": ex.source,
+                }
             )
-        report.add("train: likely label noise flagged", [f"{f['text']!r}: {f['given']} → {f['suggested']}" for f in flags[:MAX_EXAMPLES]], n=len(flags))
+        report.add(
+            "train: likely label noise flagged",
+            [f"{f['text']!r}: {f['given']} → {f['suggested']}" for f in flags[:MAX_EXAMPLES]],
+            n=len(flags),
+        )
         if settings.drop_flagged_noise and flags:
             drop = {f["index"] for f in flags}
             train = [ex for i, ex in enumerate(train) if i not in drop]

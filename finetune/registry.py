@@ -59,11 +59,23 @@ class GateDecision:
     deltas: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "reason": self.reason, "candidate": self.candidate, "current": self.current, "deltas": self.deltas}
+        return {
+            "passed": self.passed,
+            "reason": self.reason,
+            "candidate": self.candidate,
+            "current": self.current,
+            "deltas": self.deltas,
+        }
 
 
-def compare(candidate: dict[str, Any], current: dict[str, Any], metrics: list[str], tolerance: float,
-            supports: dict[str, int] | None = None, z: float = 0.0) -> GateDecision:
+def compare(
+    candidate: dict[str, Any],
+    current: dict[str, Any],
+    metrics: list[str],
+    tolerance: float,
+    supports: dict[str, int] | None = None,
+    z: float = 0.0,
+) -> GateDecision:
     """Pure gate: fail if any tracked metric drops by more than it may.
 
     A metric may drop by ``tolerance``, or, when ``supports`` gives the number of examples
@@ -101,15 +113,23 @@ def best_of(references: dict[str, dict[str, Any]], metrics: Sequence[str]) -> tu
     return best, who
 
 
-def compare_with_best(candidate: dict[str, Any], references: dict[str, dict[str, Any]], metrics: list[str], tolerance: float,
-                      supports: dict[str, int] | None = None, z: float = 0.0) -> GateDecision:
+def compare_with_best(
+    candidate: dict[str, Any],
+    references: dict[str, dict[str, Any]],
+    metrics: list[str],
+    tolerance: float,
+    supports: dict[str, int] | None = None,
+    z: float = 0.0,
+) -> GateDecision:
     """``compare`` against the best reference on each metric (pure). No references: passes."""
     if not references:
         return GateDecision(True, "no earlier version trained on these data to compare with", candidate, {}, {})
     best, who = best_of(references, metrics)
     d = compare(candidate, best, metrics, tolerance, supports, z)
     bars = ", ".join(f"{m} {best[m]:.4f} ({who[m]})" for m in metrics if m in best)
-    reason = ("not worse than the best of " if d.passed else "worse than the best of ") + f"{', '.join(sorted(references))} [bar: {bars}]"
+    reason = (
+        "not worse than the best of " if d.passed else "worse than the best of "
+    ) + f"{', '.join(sorted(references))} [bar: {bars}]"
     if not d.passed:
         reason += ": " + d.reason.split(": ", 1)[-1]
     return GateDecision(d.passed, reason, candidate, {"best": best, "set_by": who}, d.deltas)
@@ -269,10 +289,18 @@ def gate_candidate(
         eligible = [v for v in refs if trained_with(v, split)]
         skipped = [v.name for v in refs if v not in eligible]
         if not split.examples or not eligible:
-            reasons.append(f"{split.name}: no earlier version trained with this {split.name} set" + (f" ({', '.join(skipped)} used other data)" if skipped else ""))
+            reasons.append(
+                f"{split.name}: no earlier version trained with this {split.name} set"
+                + (f" ({', '.join(skipped)} used other data)" if skipped else "")
+            )
             continue
         cand = evaluate(candidate, split.examples)
-        ref_metrics = {v.name: registry.cached_metrics(v, f"{split.name}:{split.fingerprint}", lambda v=v, rows=split.examples: evaluate(v.path, rows)) for v in eligible}
+        ref_metrics = {
+            v.name: registry.cached_metrics(
+                v, f"{split.name}:{split.fingerprint}", lambda v=v, rows=split.examples: evaluate(v.path, rows)
+            )
+            for v in eligible
+        }
         d = compare_with_best(cand, ref_metrics, metrics, tolerance, split.supports, z)
         passed &= d.passed
         cand_all[split.name] = cand

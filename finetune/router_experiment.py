@@ -6,7 +6,8 @@ Arms (``--approaches``, comma-separated):
 * ``knn``, ``centroid``, ``logreg``, ``knn+logreg``: heads over the *frozen* packaged encoder
   (``finetune.embedding_router``);
 * ``setfit``: contrastive encoder tuning, then kNN + logistic heads (``finetune.setfit``);
-* ``ensemble[a|b]``: a dev-weighted mixture of two arms trained above (``finetune.ensemble``).
+* ``tfidf``: character n-gram TF-IDF + logistic head (``finetune.tfidf_router``);
+* ``ensemble[a|b|…]``: a dev-weighted mixture of arms trained above (``finetune.ensemble``).
 
 Each arm is scored on dev (which chose its settings), on test and on every extra set given
 (the hand-written wild set, CLINC150 dev through its label map), at two levels: the
@@ -40,24 +41,46 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARMS = ("finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "ensemble[finetune|knn+logreg]", "ensemble[finetune|setfit]")
+DEFAULT_ARMS = (
+    "finetune",
+    "knn",
+    "centroid",
+    "logreg",
+    "knn+logreg",
+    "setfit",
+    "ensemble[finetune|knn+logreg]",
+    "ensemble[finetune|setfit]",
+)
 KEYS = ("accuracy", "macro_f1", "in_scope_accuracy", "in_scope_as_oos", "oos_recall", "oos_precision", "ece")
-ENSEMBLE_RE = re.compile(r"^ensemble\[([\w+]+)\|([\w+]+)\]$")
+ENSEMBLE_RE = re.compile(r"^ensemble\[([\w+]+(?:\|[\w+]+)+)\]$")
 LATENCY_PROBES = 40
 # settings that do not change what an arm learns (a model trained under other values is reused)
-NOT_TRAINING = {"approach", "fast_approach", "ensemble_members", "keyword_tie_break", "background_training", "quantize", "top_k",
-                "gate_tolerance", "gate_metrics", "gate_z"}
+NOT_TRAINING = {
+    "approach",
+    "fast_approach",
+    "ensemble_members",
+    "keyword_tie_break",
+    "background_training",
+    "quantize",
+    "top_k",
+    "gate_tolerance",
+    "gate_metrics",
+    "gate_z",
+}
 
 
 def parse_arms(spec: str | None) -> list[str]:
     arms = [a.strip() for a in (spec.split(",") if spec else DEFAULT_ARMS) if a.strip()]
-    simple = {"finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit"}
+    simple = {"finetune", "knn", "centroid", "logreg", "knn+logreg", "setfit", "tfidf"}
     for arm in arms:
         m = ENSEMBLE_RE.match(arm)
-        if arm not in simple and not (m and {m.group(1), m.group(2)} <= simple):
-            raise DataError(f"unknown router approach {arm!r}; use {', '.join(sorted(simple))} or ensemble[a|b] of two of them")
-        if m and not {m.group(1), m.group(2)} <= set(arms[: arms.index(arm)]):
-            raise DataError(f"{arm} needs both members trained before it: list {m.group(1)} and {m.group(2)} earlier in --approaches")
+        members = set(m.group(1).split("|")) if m else set()
+        if arm not in simple and not (m and members <= simple):
+            raise DataError(f"unknown router approach {arm!r}; use {', '.join(sorted(simple))} or ensemble[a|b|…] of them")
+        if m and not members <= set(arms[: arms.index(arm)]):
+            raise DataError(
+                f"{arm} needs its members trained before it: list {', '.join(sorted(members))} earlier in --approaches"
+            )
     return arms
 
 
@@ -98,8 +121,15 @@ def score_router(settings: Settings, model_dir: Path, examples: list[Example], t
     from agent.router import Router
 
     router = Router(settings, model_dir=model_dir, keyword_tie_break=tie_break)
-    preds = [r.prediction for r in router.route_messages([ex.text for ex in examples], [slots.extract(ex.text) for ex in examples])]
-    return _metrics([ex.intent for ex in examples], [p.intent for p in preds], np.array([p.confidence for p in preds]), settings.intents.oos_label)
+    preds = [
+        r.prediction for r in router.route_messages([ex.text for ex in examples], [slots.extract(ex.text) for ex in examples])
+    ]
+    return _metrics(
+        [ex.intent for ex in examples],
+        [p.intent for p in preds],
+        np.array([p.confidence for p in preds]),
+        settings.intents.oos_label,
+    )
 
 
 def latency_ms(clf: IntentClassifier, texts: list[str]) -> dict[str, float]:
@@ -144,7 +174,11 @@ def run_router_experiment(
     dev = load_examples(data_dir / "dev.jsonl")
     test = load_examples(data_dir / "test.jsonl", strict_fields=False) if (data_dir / "test.jsonl").exists() else []
     gate = run_gate(train, dev, settings.quality, noise=False, seed=cfg.seed)
-    fingerprint = {"train": data_hash(gate.train), "dev": data_hash(gate.dev), "settings": cfg.model_dump(mode="json", exclude=NOT_TRAINING)}
+    fingerprint = {
+        "train": data_hash(gate.train),
+        "dev": data_hash(gate.dev),
+        "settings": cfg.model_dump(mode="json", exclude=NOT_TRAINING),
+    }
     sets: dict[str, list[Example]] = {"dev": gate.dev, **({"test": test} if test else {}), **extra_sets}
     models_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, dict[str, Any]] = {}
@@ -155,7 +189,7 @@ def run_router_experiment(
             log.info("experiment: training %s", arm)
             info = {"experiment_fingerprint": fingerprint}
             if m:
-                members = {name: models_dir / name for name in (m.group(1), m.group(2))}
+                members = {name: models_dir / name for name in m.group(1).split("|")}
                 result = build_ensemble(members, gate.dev, cfg, model_dir, info, copy=False)
                 member_seconds = [IntentClassifier(d).manifest.get("training", {}).get("seconds") or 0 for d in members.values()]
                 result.manifest["training"]["seconds"] = round(result.manifest["training"]["seconds"] + sum(member_seconds), 1)
@@ -163,9 +197,14 @@ def run_router_experiment(
             else:
                 train_approach(arm, gate.train, gate.dev, cfg, model_dir, None, info, progress)
         clf = IntentClassifier(model_dir, top_k=cfg.top_k)
-        row: dict[str, Any] = {"approach": arm, "model": str(model_dir), "train_seconds": clf.manifest.get("training", {}).get("seconds"),
-                               "settings": clf.manifest.get("heads") or {k: clf.manifest.get(k) for k in ("members",) if k in clf.manifest},
-                               "latency_ms": latency_ms(clf, [ex.text for ex in gate.dev[::37]]), "sets": {}}
+        row: dict[str, Any] = {
+            "approach": arm,
+            "model": str(model_dir),
+            "train_seconds": clf.manifest.get("training", {}).get("seconds"),
+            "settings": clf.manifest.get("heads") or {k: clf.manifest.get(k) for k in ("members",) if k in clf.manifest},
+            "latency_ms": latency_ms(clf, [ex.text for ex in gate.dev[::37]]),
+            "sets": {},
+        }
         for name, examples in sets.items():
             known = [ex for ex in examples if ex.intent in clf.labels or ex.intent == oos]
             entry = {"n_skipped_unknown_label": len(examples) - len(known), "classifier": score_classifier(clf, known, oos)}
@@ -197,12 +236,21 @@ def markdown_table(result: dict[str, Any]) -> str:
         return "\n".join(lines)
     for name in first["sets"]:
         skipped = first["sets"][name]["n_skipped_unknown_label"]
-        lines += [f"### {name} (n={result['n'][name] - skipped}" + (f"; {skipped} rows with labels no router has left out" if skipped else "") + ")", "",
-                  "| approach | level | " + " | ".join(KEYS) + " | train s | p50 ms |", "|---|---|" + "---|" * (len(KEYS) + 2)]
+        lines += [
+            f"### {name} (n={result['n'][name] - skipped}"
+            + (f"; {skipped} rows with labels no router has left out" if skipped else "")
+            + ")",
+            "",
+            "| approach | level | " + " | ".join(KEYS) + " | train s | p50 ms |",
+            "|---|---|" + "---|" * (len(KEYS) + 2),
+        ]
         for arm, row in result["rows"].items():
             for level in ("classifier", "router", "router_no_rules"):
                 m = row["sets"][name][level]
-                lines.append(f"| {arm} | {level} | " + " | ".join("" if m.get(k) is None else f"{m[k]:.4f}" for k in KEYS)
-                             + f" | {row['train_seconds']} | {row['latency_ms']['p50']} |")
+                lines.append(
+                    f"| {arm} | {level} | "
+                    + " | ".join("" if m.get(k) is None else f"{m[k]:.4f}" for k in KEYS)
+                    + f" | {row['train_seconds']} | {row['latency_ms']['p50']} |"
+                )
         lines.append("")
     return "\n".join(lines)

@@ -56,7 +56,9 @@ def load_examples(path: str | Path, strict_fields: bool = True) -> list[Example]
         loc = f"{path}:{lineno}"
         unknown = set(obj) - EXAMPLE_FIELDS
         if unknown and strict_fields:
-            raise DataError(f"unknown field(s) {sorted(unknown)}; expected {{'text', 'intent'}} (optional: source, group, weight)", loc)
+            raise DataError(
+                f"unknown field(s) {sorted(unknown)}; expected {{'text', 'intent'}} (optional: source, group, weight)", loc
+            )
         text = clean_text(str(obj.get("text") or ""))
         intent = str(obj.get("intent") or "").strip()
         if not text:
@@ -69,7 +71,9 @@ def load_examples(path: str | Path, strict_fields: bool = True) -> list[Example]
             raise DataError(f"'weight' must be a number, got {obj.get('weight')!r}", loc) from None
         if not weight > 0:
             raise DataError(f"'weight' must be positive, got {weight}", loc)
-        out.append(Example(text, intent, str(obj.get("source", "")), str(obj.get("group", "")), weight, dict(obj.get("meta") or {})))
+        out.append(
+            Example(text, intent, str(obj.get("source", "")), str(obj.get("group", "")), weight, dict(obj.get("meta") or {}))
+        )
     if not out:
         raise DataError(f"{path} holds no examples")
     return out

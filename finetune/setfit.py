@@ -96,7 +96,9 @@ def contrastive_batches(train: list[Example], cfg: SetFitConfig, oos_label: str,
     return batches
 
 
-def contrastive_finetune(train: list[Example], out_dir: Path, icfg: IntentSettings, cfg: SetFitConfig, progress: bool = True) -> dict[str, Any]:
+def contrastive_finetune(
+    train: list[Example], out_dir: Path, icfg: IntentSettings, cfg: SetFitConfig, progress: bool = True
+) -> dict[str, Any]:
     """Tune the base encoder for one epoch and save it to ``out_dir``; returns timing figures."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -126,7 +128,10 @@ def contrastive_finetune(train: list[Example], out_dir: Path, icfg: IntentSettin
         bar = tqdm(batches, desc="contrastive epoch", unit="batch", leave=False)
     losses: list[float] = []
     for pairs in bar:
-        features = [{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in model.preprocess(list(side)).items()} for side in zip(*pairs)]
+        features = [
+            {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in model.preprocess(list(side)).items()}
+            for side in zip(*pairs)
+        ]
         loss = loss_fn(features, torch.empty(0))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -139,8 +144,12 @@ def contrastive_finetune(train: list[Example], out_dir: Path, icfg: IntentSettin
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    return {"contrastive_seconds": round(time.perf_counter() - t0, 1), "contrastive_steps": len(batches),
-            "contrastive_pairs": sum(len(b) for b in batches), "contrastive_final_loss": round(float(np.mean(losses[-20:])), 4)}
+    return {
+        "contrastive_seconds": round(time.perf_counter() - t0, 1),
+        "contrastive_steps": len(batches),
+        "contrastive_pairs": sum(len(b) for b in batches),
+        "contrastive_final_loss": round(float(np.mean(losses[-20:])), 4),
+    }
 
 
 def train_setfit_router(
@@ -159,8 +168,19 @@ def train_setfit_router(
     cfg = cfg or SetFitConfig()
     t0 = time.perf_counter()
     stage = contrastive_finetune(train, out_dir / "encoder", icfg, cfg, progress)
-    result = train_embedding_router(train, dev, icfg, out_dir, heads=cfg.heads, encoder="encoder", weights=weights, data_info=data_info,
-                                    progress=progress, approach="setfit", extra_training=stage)
+    result = train_embedding_router(
+        train,
+        dev,
+        icfg,
+        out_dir,
+        heads=cfg.heads,
+        encoder="encoder",
+        weights=weights,
+        data_info=data_info,
+        progress=progress,
+        approach="setfit",
+        extra_training=stage,
+    )
     result.manifest["training"]["seconds"] = round(time.perf_counter() - t0, 1)  # both stages
     (out_dir / MANIFEST).write_text(json.dumps(result.manifest, indent=2), encoding="utf-8")
     return result

@@ -36,24 +36,90 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HINGLISH: dict[str, list[str]] = {
-    "track_order": ["mera order kahan hai", "order kab aayega", "mera parcel abhi tak nahi aaya", "order ka status batao", "mera {cat} ka order kidhar hai",
-                    "track karna hai mera order", "parcel kahan pahuncha hai", "order abhi tak kyun nahi aaya", "mere order ki delivery kab hogi",
-                    "order shipped hua ya nahi", "kab tak milega mera saaman", "{cat} wala order kahan atka hai"],
-    "cancel_order": ["order cancel karna hai", "mujhe ye order nahi chahiye cancel karo", "{cat} wala order cancel kar do", "order cancel kaise karein",
-                     "galti se order ho gaya cancel karo", "cancel kar do please mera order", "mera order radd karo", "ye order band karo mujhe nahi chahiye",
-                     "abhi abhi order kiya tha cancel karna hai", "{cat} ka order wapas le lo cancel"],
-    "get_refund": ["paise wapas chahiye", "refund chahiye {cat} ka", "mera paisa lautao", "return karke refund chahiye", "{cat} pasand nahi aaya paise wapas karo",
-                   "mujhe refund dilao", "saaman wapas karna hai paisa chahiye", "refund kaise milega mujhe", "{cat} kharab hai paise wapas do"],
-    "track_refund": ["refund kab milega", "refund abhi tak nahi aaya", "mera refund kahan atka hai", "refund ka status kya hai", "paise kab tak account mein aayenge",
-                     "refund process hua ya nahi", "refund mila nahi ab tak", "kitne din mein refund aata hai mera"],
-    "check_payment_methods": ["upi se payment ho jayega kya", "cash on delivery milega kya", "card se pay kar sakte hain kya", "emi ka option hai kya",
-                              "paytm chalega kya", "payment ke kya kya tarike hain", "cod available hai kya {cat} pe"],
-    "delivery_period": ["delivery mein kitne din lagenge", "kitne din mein aayega", "{cat} kab tak deliver hoga", "jaldi delivery ho sakti hai kya",
-                        "shipping mein kitna time lagta hai", "kal tak mil jayega kya", "order karne ke baad kitne din"],
-    "contact_human_agent": ["kisi insaan se baat karao", "agent se baat karni hai", "customer care wale se baat karwao", "real person chahiye baat karne ke liye",
-                            "mujhe aadmi se baat karni hai bot se nahi", "kisi staff se connect karo", "human agent bulao"],
-    "product_search": ["{color} {cat} dikhao", "{cat} chahiye", "sasta {cat} dikhao", "{cat} ke options dikhao", "mujhe {color} {cat} chahiye",
-                       "achha sa {cat} dikhao", "{cat} hai kya aapke paas", "naya {cat} lena hai"],
+    "track_order": [
+        "mera order kahan hai",
+        "order kab aayega",
+        "mera parcel abhi tak nahi aaya",
+        "order ka status batao",
+        "mera {cat} ka order kidhar hai",
+        "track karna hai mera order",
+        "parcel kahan pahuncha hai",
+        "order abhi tak kyun nahi aaya",
+        "mere order ki delivery kab hogi",
+        "order shipped hua ya nahi",
+        "kab tak milega mera saaman",
+        "{cat} wala order kahan atka hai",
+    ],
+    "cancel_order": [
+        "order cancel karna hai",
+        "mujhe ye order nahi chahiye cancel karo",
+        "{cat} wala order cancel kar do",
+        "order cancel kaise karein",
+        "galti se order ho gaya cancel karo",
+        "cancel kar do please mera order",
+        "mera order radd karo",
+        "ye order band karo mujhe nahi chahiye",
+        "abhi abhi order kiya tha cancel karna hai",
+        "{cat} ka order wapas le lo cancel",
+    ],
+    "get_refund": [
+        "paise wapas chahiye",
+        "refund chahiye {cat} ka",
+        "mera paisa lautao",
+        "return karke refund chahiye",
+        "{cat} pasand nahi aaya paise wapas karo",
+        "mujhe refund dilao",
+        "saaman wapas karna hai paisa chahiye",
+        "refund kaise milega mujhe",
+        "{cat} kharab hai paise wapas do",
+    ],
+    "track_refund": [
+        "refund kab milega",
+        "refund abhi tak nahi aaya",
+        "mera refund kahan atka hai",
+        "refund ka status kya hai",
+        "paise kab tak account mein aayenge",
+        "refund process hua ya nahi",
+        "refund mila nahi ab tak",
+        "kitne din mein refund aata hai mera",
+    ],
+    "check_payment_methods": [
+        "upi se payment ho jayega kya",
+        "cash on delivery milega kya",
+        "card se pay kar sakte hain kya",
+        "emi ka option hai kya",
+        "paytm chalega kya",
+        "payment ke kya kya tarike hain",
+        "cod available hai kya {cat} pe",
+    ],
+    "delivery_period": [
+        "delivery mein kitne din lagenge",
+        "kitne din mein aayega",
+        "{cat} kab tak deliver hoga",
+        "jaldi delivery ho sakti hai kya",
+        "shipping mein kitna time lagta hai",
+        "kal tak mil jayega kya",
+        "order karne ke baad kitne din",
+    ],
+    "contact_human_agent": [
+        "kisi insaan se baat karao",
+        "agent se baat karni hai",
+        "customer care wale se baat karwao",
+        "real person chahiye baat karne ke liye",
+        "mujhe aadmi se baat karni hai bot se nahi",
+        "kisi staff se connect karo",
+        "human agent bulao",
+    ],
+    "product_search": [
+        "{color} {cat} dikhao",
+        "{cat} chahiye",
+        "sasta {cat} dikhao",
+        "{cat} ke options dikhao",
+        "mujhe {color} {cat} chahiye",
+        "achha sa {cat} dikhao",
+        "{cat} hai kya aapke paas",
+        "naya {cat} lena hai",
+    ],
 }
 CATS = ["watch", "ring", "kurta", "sandals", "mug", "bottle", "shirt", "bag", "shoes", "saree"]
 COLORS = ["red", "blue", "black", "white", "pink", "green"]
@@ -68,7 +134,11 @@ def hinglish(split: str, n_per_intent: int, seed: int) -> list[Example]:
         chosen = train_t if split == "train" else test_t
         for i in range(n_per_intent):
             t = chosen[i % len(chosen)]
-            out.append(Example(t.format(cat=rng.choice(CATS), color=rng.choice(COLORS)), intent, "hinglish", f"hinglish-{intent}-{split}"))
+            out.append(
+                Example(
+                    t.format(cat=rng.choice(CATS), color=rng.choice(COLORS)), intent, "hinglish", f"hinglish-{intent}-{split}"
+                )
+            )
     rng.shuffle(out)
     return out
 
@@ -105,7 +175,12 @@ def run(
     base_cap: int = 60,
     dev_cap: int = 25,
     epochs: int = 3,
-    arms: tuple[tuple[str, bool, bool], ...] = (("full loop", True, True), ("no weighting", False, True), ("no noise filter", True, False), ("neither", False, False)),
+    arms: tuple[tuple[str, bool, bool], ...] = (
+        ("full loop", True, True),
+        ("no weighting", False, True),
+        ("no noise filter", True, False),
+        ("neither", False, False),
+    ),
     seed: int = 13,
     sabotage: bool = True,
     gate_tolerance: float = 0.02,
@@ -123,10 +198,21 @@ def run(
     if not (base_dir / "aisle_intents.json").exists():
         train_intent_classifier(base, dev, icfg, base_dir, None, {"simulation": "base"}, progress=False)
     base_shift, base_dev_acc = _accuracy(base_dir, shifted_test), _accuracy(base_dir, dev)
-    results: dict[str, Any] = {"config": {"rounds": rounds, "per_round": per_round, "noise_rate": noise_rate, "base_examples": len(base),
-                                          "dev_examples": len(dev), "shifted_test": len(shifted_test), "epochs": epochs, "seed": seed,
-                                          "gate_tolerance": gate_tolerance},
-                               "base": {"shifted_accuracy": base_shift, "dev_accuracy": base_dev_acc}, "arms": {}}
+    results: dict[str, Any] = {
+        "config": {
+            "rounds": rounds,
+            "per_round": per_round,
+            "noise_rate": noise_rate,
+            "base_examples": len(base),
+            "dev_examples": len(dev),
+            "shifted_test": len(shifted_test),
+            "epochs": epochs,
+            "seed": seed,
+            "gate_tolerance": gate_tolerance,
+        },
+        "base": {"shifted_accuracy": base_shift, "dev_accuracy": base_dev_acc},
+        "arms": {},
+    }
     for name, weighting, noise_filter in arms:
         arm_settings = settings.with_home(out / "homes" / name.replace(" ", "-"))
         arm_settings.ensure_dirs()
@@ -151,22 +237,50 @@ def run(
                 if wrong:
                     label = rng.choice([lbl for lbl in labels if lbl != ex.intent])
                     injected += 1
-                feedback.append({"text": ex.text, "intent": label, "source": "feedback:simulated",
-                                 "meta": {"session": f"sim-{r}-{i}", "predicted": p.intent, "wrong": wrong, "true": ex.intent,
-                                          "reviewer": "simulated"}})  # retrain trains only on reviewed feedback
-            report = retrain(arm_settings, base, dev, feedback, LoopConfig(noise_filter=noise_filter, feedback_weighting=weighting, holdout_fraction=0.0),
-                             intents=icfg.model_copy(update={"weighting": "importance" if weighting else "none"}), progress=False, write_report=False)
+                feedback.append(
+                    {
+                        "text": ex.text,
+                        "intent": label,
+                        "source": "feedback:simulated",
+                        "meta": {
+                            "session": f"sim-{r}-{i}",
+                            "predicted": p.intent,
+                            "wrong": wrong,
+                            "true": ex.intent,
+                            "reviewer": "simulated",
+                        },
+                    }
+                )  # retrain trains only on reviewed feedback
+            report = retrain(
+                arm_settings,
+                base,
+                dev,
+                feedback,
+                LoopConfig(noise_filter=noise_filter, feedback_weighting=weighting, holdout_fraction=0.0),
+                intents=icfg.model_copy(update={"weighting": "importance" if weighting else "none"}),
+                progress=False,
+                write_report=False,
+            )
             flagged = {(d["text"], d["label"]) for d in report["data"]["feedback_flagged_noise"]}
             kept = {tuple(x) for x in report["data"]["feedback_kept"]}
             wrong_rows = {(f["text"], f["intent"]) for f in feedback if f["meta"]["wrong"]}
             right_rows = {(f["text"], f["intent"]) for f in feedback if not f["meta"]["wrong"]}
             current = registry.current_path()
-            rows.append({
-                "round": r, "corrections_total": len(feedback), "wrong_corrections_total": len(wrong_rows), "injected_this_round": injected,
-                "noise_caught": len(flagged & wrong_rows), "noise_false_alarms": len(flagged & right_rows),
-                "wrong_kept_out_of_training": len(wrong_rows - kept), "right_kept_out_of_training": len(right_rows - kept),
-                "decision": report["decision"], "shifted_accuracy": _accuracy(current, shifted_test), "dev_accuracy": _accuracy(current, dev),
-            })
+            rows.append(
+                {
+                    "round": r,
+                    "corrections_total": len(feedback),
+                    "wrong_corrections_total": len(wrong_rows),
+                    "injected_this_round": injected,
+                    "noise_caught": len(flagged & wrong_rows),
+                    "noise_false_alarms": len(flagged & right_rows),
+                    "wrong_kept_out_of_training": len(wrong_rows - kept),
+                    "right_kept_out_of_training": len(right_rows - kept),
+                    "decision": report["decision"],
+                    "shifted_accuracy": _accuracy(current, shifted_test),
+                    "dev_accuracy": _accuracy(current, dev),
+                }
+            )
             log.info("%s round %d: %s", name, r, rows[-1])
         results["arms"][name] = rows
     if sabotage:
@@ -176,7 +290,9 @@ def run(
     return results
 
 
-def _sabotage(settings: Settings, base: list[Example], dev: list[Example], base_dir: Path, out: Path, icfg: Any, seed: int) -> dict[str, Any]:
+def _sabotage(
+    settings: Settings, base: list[Example], dev: list[Example], base_dir: Path, out: Path, icfg: Any, seed: int
+) -> dict[str, Any]:
     """Retrain on shuffled labels: the promotion gate must refuse it."""
     home = settings.with_home(out / "homes" / "sabotage")
     home.ensure_dirs()
@@ -188,16 +304,34 @@ def _sabotage(settings: Settings, base: list[Example], dev: list[Example], base_
     labels = [ex.intent for ex in base]
     rng.shuffle(labels)
     shuffled = [Example(ex.text, lbl, "sabotage") for ex, lbl in zip(base, labels)]
-    report = retrain(home, shuffled, dev, [], LoopConfig(noise_filter=False), intents=icfg.model_copy(update={"weighting": "none"}), progress=False, write_report=False)
-    return {"decision": report["decision"], "reason": report["gate"]["reason"], "current_after": registry.current().name if registry.current() else None,
-            "base_version": v0.name}
+    report = retrain(
+        home,
+        shuffled,
+        dev,
+        [],
+        LoopConfig(noise_filter=False),
+        intents=icfg.model_copy(update={"weighting": "none"}),
+        progress=False,
+        write_report=False,
+    )
+    return {
+        "decision": report["decision"],
+        "reason": report["gate"]["reason"],
+        "current_after": registry.current().name if registry.current() else None,
+        "base_version": v0.name,
+    }
 
 
 def _plots(results: dict[str, Any], out: Path) -> None:
     from finetune.plots import line_plot
 
     rounds = [0] + [r["round"] for r in next(iter(results["arms"].values()))]
-    shifted = {name: [results["base"]["shifted_accuracy"]] + [r["shifted_accuracy"] for r in rows] for name, rows in results["arms"].items()}
-    devacc = {name: [results["base"]["dev_accuracy"]] + [r["dev_accuracy"] for r in rows] for name, rows in results["arms"].items()}
+    shifted = {
+        name: [results["base"]["shifted_accuracy"]] + [r["shifted_accuracy"] for r in rows]
+        for name, rows in results["arms"].items()
+    }
+    devacc = {
+        name: [results["base"]["dev_accuracy"]] + [r["dev_accuracy"] for r in rows] for name, rows in results["arms"].items()
+    }
     line_plot(shifted, rounds, out / "shifted_accuracy.png", "Accuracy on the shifted (Hinglish) slice", "accuracy")
     line_plot(devacc, rounds, out / "dev_accuracy.png", "Accuracy on the original dev set", "accuracy")

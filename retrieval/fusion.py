@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = 60) -> dict[str, float]:
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = 60
+) -> dict[str, float]:
     """``score(d) = Σ_i w_i / (k + rank_i(d))`` with 1-based ranks (Cormack et al., 2009).
 
     RRF needs no score calibration between retrievers, which is why it is the default:

@@ -63,7 +63,9 @@ def encode_bucketed(model: Any, texts: list[str], token_budget: int, progress: b
         feats = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_len, return_tensors="pt")
         return {k: (v.pin_memory() if pin else v) for k, v in feats.items()}
 
-    dim = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
+    dim = (
+        model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension()
+    )
     out = np.empty((len(texts), dim), dtype=np.float32)
     bar = None
     if progress:

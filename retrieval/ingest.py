@@ -131,7 +131,9 @@ def ingest_products(
     if ml.enabled and ml.catalog_vectors:
         t1 = time.perf_counter()
         ml_store = ml_store or build_multilingual_store(settings)
-        rows = {p.id: (multilingual_text(p), {k: v for k, v in p.to_metadata().items() if k != "json"}, p.title) for p in products}
+        rows = {
+            p.id: (multilingual_text(p), {k: v for k, v in p.to_metadata().items() if k != "json"}, p.title) for p in products
+        }
         report.multilingual_vectors = sync_multilingual(ml_store, ml.products_collection, rows, clean.hashes, prune, progress)
         report.multilingual_s = round(time.perf_counter() - t1, 3)
     report.elapsed_s = round(time.perf_counter() - t0, 3)
@@ -262,8 +264,14 @@ def faq_multilingual_rows(entries: list[FaqEntry]) -> dict[str, tuple[str, dict[
     return rows
 
 
-def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: bool = True, progress: bool = False,
-               ml_store: ChromaStore | None = None) -> IngestReport:
+def ingest_faq(
+    path: str | Path,
+    settings: Settings,
+    store: ChromaStore,
+    prune: bool = True,
+    progress: bool = False,
+    ml_store: ChromaStore | None = None,
+) -> IngestReport:
     """Ingest the help centre. By default the file is the whole knowledge base (``prune=True``)."""
     t0 = time.perf_counter()
     entries, report = read_faq(path)
@@ -272,7 +280,9 @@ def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: 
     report.inserted = sum(1 for e in entries if e.id not in existing)
     report.updated = len(entries) - report.inserted
     vectors = store.embedder.embed_documents([e.embedding_text() for e in entries], progress=progress)
-    store.upsert(name, [e.id for e in entries], vectors, [e.embedding_text() for e in entries], [e.to_metadata() for e in entries])
+    store.upsert(
+        name, [e.id for e in entries], vectors, [e.embedding_text() for e in entries], [e.to_metadata() for e in entries]
+    )
     if prune:
         keep = {e.id for e in entries}
         stale = [i for page in store.iter_all(name, include=()) for i in page["ids"] if i not in keep]
@@ -283,7 +293,9 @@ def ingest_faq(path: str | Path, settings: Settings, store: ChromaStore, prune: 
         t1 = time.perf_counter()
         rows = faq_multilingual_rows(entries)
         hashes = {i: hashlib.sha1(text.encode()).hexdigest() for i, (text, _, _) in rows.items()}
-        report.multilingual_vectors = sync_multilingual(ml_store or build_multilingual_store(settings), settings.multilingual.faq_collection, rows, hashes, prune, progress)
+        report.multilingual_vectors = sync_multilingual(
+            ml_store or build_multilingual_store(settings), settings.multilingual.faq_collection, rows, hashes, prune, progress
+        )
         report.multilingual_s = round(time.perf_counter() - t1, 3)
     report.elapsed_s = round(time.perf_counter() - t0, 3)
     save_report(report, settings)

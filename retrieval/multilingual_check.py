@@ -36,21 +36,45 @@ import numpy as np
 
 # (Chinese, English): everyday shopping phrases, written for this check
 PAIRS: list[tuple[str, str]] = [
-    ("红色连衣裙", "red dress"), ("男士手表", "men's watch"), ("我的订单在哪里", "where is my order"),
-    ("怎么退货", "how do I return an item"), ("我想和人工客服聊", "I want to talk to a human agent"),
-    ("运费多少钱", "how much is shipping"), ("可以货到付款吗", "can I pay cash on delivery"),
-    ("我忘记密码了", "I forgot my password"), ("取消订单", "cancel my order"), ("退款什么时候到账", "when will I get my refund"),
-    ("蓝色牛仔裤", "blue jeans"), ("女士凉鞋", "women's sandals"), ("咖啡杯", "coffee mug"), ("跑步鞋", "running shoes"),
-    ("给妈妈的生日礼物", "birthday gift for my mother"), ("开发票", "get an invoice"), ("删除我的账户", "delete my account"),
-    ("配送需要几天", "how many days does delivery take"), ("这个是什么材质的", "what material is this made of"),
-    ("谢谢你的帮助", "thanks for your help"), ("今天天气怎么样", "what is the weather today"), ("双人床单", "double bed sheet"),
-    ("皮革钱包", "leather wallet"), ("无线耳机", "wireless headphones"),
+    ("红色连衣裙", "red dress"),
+    ("男士手表", "men's watch"),
+    ("我的订单在哪里", "where is my order"),
+    ("怎么退货", "how do I return an item"),
+    ("我想和人工客服聊", "I want to talk to a human agent"),
+    ("运费多少钱", "how much is shipping"),
+    ("可以货到付款吗", "can I pay cash on delivery"),
+    ("我忘记密码了", "I forgot my password"),
+    ("取消订单", "cancel my order"),
+    ("退款什么时候到账", "when will I get my refund"),
+    ("蓝色牛仔裤", "blue jeans"),
+    ("女士凉鞋", "women's sandals"),
+    ("咖啡杯", "coffee mug"),
+    ("跑步鞋", "running shoes"),
+    ("给妈妈的生日礼物", "birthday gift for my mother"),
+    ("开发票", "get an invoice"),
+    ("删除我的账户", "delete my account"),
+    ("配送需要几天", "how many days does delivery take"),
+    ("这个是什么材质的", "what material is this made of"),
+    ("谢谢你的帮助", "thanks for your help"),
+    ("今天天气怎么样", "what is the weather today"),
+    ("双人床单", "double bed sheet"),
+    ("皮革钱包", "leather wallet"),
+    ("无线耳机", "wireless headphones"),
 ]
 # colour + item: the fine-grained case the issue calls the weak spot
 ATTRIBUTE_PAIRS: list[tuple[str, str]] = [
-    ("红色连衣裙", "red dress"), ("蓝色连衣裙", "blue dress"), ("黑色连衣裙", "black dress"), ("白色连衣裙", "white dress"),
-    ("红色运动鞋", "red sports shoes"), ("蓝色运动鞋", "blue sports shoes"), ("黑色运动鞋", "black sports shoes"), ("白色运动鞋", "white sports shoes"),
-    ("红色背包", "red backpack"), ("蓝色背包", "blue backpack"), ("黑色背包", "black backpack"), ("粉色背包", "pink backpack"),
+    ("红色连衣裙", "red dress"),
+    ("蓝色连衣裙", "blue dress"),
+    ("黑色连衣裙", "black dress"),
+    ("白色连衣裙", "white dress"),
+    ("红色运动鞋", "red sports shoes"),
+    ("蓝色运动鞋", "blue sports shoes"),
+    ("黑色运动鞋", "black sports shoes"),
+    ("白色运动鞋", "white sports shoes"),
+    ("红色背包", "red backpack"),
+    ("蓝色背包", "blue backpack"),
+    ("黑色背包", "black backpack"),
+    ("粉色背包", "pink backpack"),
 ]
 
 
@@ -82,7 +106,15 @@ def integrity() -> dict[str, Any]:
     raw = (pkg / "e5-small-q4.bin").read_bytes()[:48]
     magic = raw[:4].decode()
     hidden, layers, heads, ff, vocab, max_pos, _type_vocab = struct.unpack("<7i", raw[8:36])
-    out["header"] = {"magic": magic, "hidden": hidden, "layers": layers, "heads": heads, "ffn": ff, "vocab": vocab, "max_positions": max_pos}
+    out["header"] = {
+        "magic": magic,
+        "hidden": hidden,
+        "layers": layers,
+        "heads": heads,
+        "ffn": ff,
+        "vocab": vocab,
+        "max_positions": max_pos,
+    }
     out["matches_multilingual_e5_small"] = (hidden, layers, heads, ff, vocab) == (384, 12, 12, 1536, 250037)
     meta = dist.metadata
     out["licence"] = {
@@ -106,11 +138,19 @@ def quality(threads: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         "translation_pairs_query_query": _pair_stats(zh, en),
         "translation_pairs_query_passage": _pair_stats(zh, en_passages),
-        "colour_item_pairs_query_passage": _pair_stats(emb.embed_queries([a for a, _ in ATTRIBUTE_PAIRS]), emb.embed_documents([b for _, b in ATTRIBUTE_PAIRS])),
+        "colour_item_pairs_query_passage": _pair_stats(
+            emb.embed_queries([a for a, _ in ATTRIBUTE_PAIRS]), emb.embed_documents([b for _, b in ATTRIBUTE_PAIRS])
+        ),
         "query_vs_passage_prefix_cosine_same_text": round(float(np.mean(np.sum(en * en_passages, axis=1))), 4),
     }
     odd: dict[str, Any] = {}
-    for label, text in (("empty", ""), ("spaces", "   "), ("nul", "abc\x00def"), ("lone_surrogate", "red \ud800 dress"), ("emoji", "🙂🙂🙂")):
+    for label, text in (
+        ("empty", ""),
+        ("spaces", "   "),
+        ("nul", "abc\x00def"),
+        ("lone_surrogate", "red \ud800 dress"),
+        ("emoji", "🙂🙂🙂"),
+    ):
         try:
             v = emb.embed_query(text)
             odd[label] = {"ok": True, "norm": round(float(np.linalg.norm(v)), 4), "finite": bool(np.isfinite(v).all())}
@@ -133,10 +173,16 @@ def quality(threads: int) -> dict[str, Any]:
         text = ("红色的连衣裙很好看，适合夏天穿。" * 2000)[:chars]
         t0 = time.perf_counter()
         v = model.passage(text)
-        longs[f"{chars}_zh_chars"] = {"tokens": model.token_count(text), "seconds": round(time.perf_counter() - t0, 3), "norm": round(float(np.linalg.norm(v)), 4)}
+        longs[f"{chars}_zh_chars"] = {
+            "tokens": model.token_count(text),
+            "seconds": round(time.perf_counter() - t0, 3),
+            "norm": round(float(np.linalg.norm(v)), 4),
+        }
     cut = MultilingualSettings().max_chars
     t0 = time.perf_counter()
-    MultilingualEmbedder(MultilingualSettings(threads=threads)).embed_documents([("红色的连衣裙很好看，适合夏天穿。" * 2000)[:20000]])
+    MultilingualEmbedder(MultilingualSettings(threads=threads)).embed_documents(
+        [("红色的连衣裙很好看，适合夏天穿。" * 2000)[:20000]]
+    )
     longs["aisle_cut"] = {"max_chars": cut, "seconds_for_20000_chars": round(time.perf_counter() - t0, 3)}
     out["long_inputs"] = longs
     return out
@@ -185,7 +231,13 @@ def threads_and_latency(n: int) -> dict[str, Any]:
         for threads, policy in (("1", "PASSIVE"), ("2", "PASSIVE"), ("2", "default")):
             busy = [subprocess.Popen([sys.executable, "-c", _BUSY_CHILD, "60"]) for _ in range(2 if load == "busy" else 0)]
             try:
-                res = subprocess.run([sys.executable, "-c", _LATENCY_CHILD, threads, policy, str(n)], capture_output=True, text=True, check=True, timeout=300)
+                res = subprocess.run(
+                    [sys.executable, "-c", _LATENCY_CHILD, threads, policy, str(n)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=300,
+                )
             finally:
                 for b in busy:
                     b.kill()
@@ -194,8 +246,12 @@ def threads_and_latency(n: int) -> dict[str, Any]:
             vectors[(threads, policy)] = np.asarray(r.pop("vec"))
             runs[f"{load} CPU, threads={threads}, OMP_WAIT_POLICY={policy}"] = {k: round(v, 2) for k, v in r.items()}
     diff = float(np.abs(vectors[("1", "PASSIVE")] - vectors[("2", "PASSIVE")]).max())
-    return {"single_query_latency": runs, "max_abs_diff_1_vs_2_threads": diff, "queries_per_run": n,
-            "note": "2-core machine; each run in a fresh process; 'busy' = two other processes spinning on the cores meanwhile"}
+    return {
+        "single_query_latency": runs,
+        "max_abs_diff_1_vs_2_threads": diff,
+        "queries_per_run": n,
+        "note": "2-core machine; each run in a fresh process; 'busy' = two other processes spinning on the cores meanwhile",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 
 from aisle.text import tokenize
 from retrieval.schema import SearchFilters
-from retrieval.vocab import AMBIGUOUS_COLOR_WORDS, CJK_RE, COLOR_FAMILIES, COLOR_SYNONYMS, COLOR_ZH, GENDER_SYNONYMS, translate_product_zh
+from retrieval.vocab import (
+    AMBIGUOUS_COLOR_WORDS,
+    CJK_RE,
+    COLOR_FAMILIES,
+    COLOR_SYNONYMS,
+    COLOR_ZH,
+    GENDER_SYNONYMS,
+    translate_product_zh,
+)
 
 _NUM = r"(\d{1,3}(?:,\d{2,3})+|\d+(?:\.\d+)?)\s*(k|K|thousand|lakh|lakhs|lac)?"
 _CUR_PRE = r"(?:₹|rs\.?|inr|rupees?|\$|usd|€|eur)\s*"
@@ -34,7 +42,9 @@ _RANGE_RE = re.compile(
 _MAX_RE = re.compile(rf"(?:{_MAX_WORDS})\s*{_AMOUNT}", re.IGNORECASE)
 _MIN_RE = re.compile(rf"(?:{_MIN_WORDS})\s*{_AMOUNT}", re.IGNORECASE)
 _AROUND_RE = re.compile(rf"(?:{_AROUND_WORDS})\s*{_AMOUNT}", re.IGNORECASE)
-_POST_MAX_RE = re.compile(rf"{_AMOUNT}\s*(?:or less|or below|and below|and under|or under|max|at most|以下|以内|之内)", re.IGNORECASE)
+_POST_MAX_RE = re.compile(
+    rf"{_AMOUNT}\s*(?:or less|or below|and below|and under|or under|max|at most|以下|以内|之内)", re.IGNORECASE
+)
 _POST_MIN_RE = re.compile(rf"{_AMOUNT}\s*(?:or more|and above|or above|plus|\+|以上)", re.IGNORECASE)
 _ZH_MAX_RE = re.compile(rf"(?:低于|少于|不超过|不到|小于|便宜于|最多|预算(?:是|在|为)?|控制在)\s*{_AMOUNT}")
 _ZH_MIN_RE = re.compile(rf"(?:高于|多于|超过|大于|至少)\s*{_AMOUNT}")
@@ -48,7 +58,9 @@ _SIZE_WORDS = {"small": "s", "medium": "m", "large": "l", "extra large": "xl"}
 
 # "cheap"/"affordable" without a number is a ranking preference, not a filter. (No \b around the
 # Chinese words: Han characters are word characters, so "便宜点的" has no boundary after 便宜.)
-_CHEAP_RE = re.compile(r"\b(cheap|cheaper|cheapest|affordable|budget|inexpensive|low[- ]cost)\b|便宜|实惠|划算|平价", re.IGNORECASE)
+_CHEAP_RE = re.compile(
+    r"\b(cheap|cheaper|cheapest|affordable|budget|inexpensive|low[- ]cost)\b|便宜|实惠|划算|平价", re.IGNORECASE
+)
 
 # Chinese numerals in prices: "两千以内" → "2000以内", "一千五" → 1500, "三百块" → "300块", "2万" → 20000
 _ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -92,7 +104,7 @@ def normalize_zh_numbers(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         span = m.group(0)
         has_unit = any(c in "十百千万" for c in span)
-        followed = re.match(r"\s*(?:元|块|k\b)", text[m.end():]) is not None
+        followed = re.match(r"\s*(?:元|块|k\b)", text[m.end() :]) is not None
         if span.isdigit() or not (has_unit or followed):
             return span
         value = zh_number(span)
@@ -142,7 +154,11 @@ def parse_price(text: str) -> PriceRange:
                 lo = _to_number(m.group(1), m.group(2))
                 hi = _to_number(m.group(3), m.group(4) or m.group(2))
                 whole = m.group(0).lower()
-                has_context = bool(re.search(r"between|from|range|priced|₹|rs|inr|rupee|\$|元|k\b|thousand|到|至", whole)) or m.group(2) or m.group(4)
+                has_context = (
+                    bool(re.search(r"between|from|range|priced|₹|rs|inr|rupee|\$|元|k\b|thousand|到|至", whole))
+                    or m.group(2)
+                    or m.group(4)
+                )
                 if not has_context and not re.search(r"size\s*$", text[: m.start()], re.IGNORECASE):
                     # a bare "300-600" after a product word is a budget; "28-32" is not
                     has_context = lo >= 50 and hi >= 100
@@ -156,7 +172,9 @@ def parse_price(text: str) -> PriceRange:
             if kind == "max":
                 return PriceRange(None, value, m.span())
             if kind == "min":
-                if re.match(r"\s*from\b", m.group(0), re.IGNORECASE) and not re.search(r"₹|rs|inr|rupee|\$", m.group(0), re.IGNORECASE):
+                if re.match(r"\s*from\b", m.group(0), re.IGNORECASE) and not re.search(
+                    r"₹|rs|inr|rupee|\$", m.group(0), re.IGNORECASE
+                ):
                     continue  # "from 2016" / "from 3 brands" are not prices
                 return PriceRange(value, None, m.span())
             return PriceRange(round(value * 0.8, 2), round(value * 1.2, 2), m.span())
@@ -267,7 +285,9 @@ class ParsedQuery:
     text: str
     filters: SearchFilters
     wants_cheap: bool = False
-    source_text: str = ""  # the query as written, price phrase removed, before any glossary translation (the multilingual encoder reads it)
+    source_text: str = (
+        ""  # the query as written, price phrase removed, before any glossary translation (the multilingual encoder reads it)
+    )
 
     @property
     def terms(self) -> list[str]:
@@ -285,7 +305,7 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, base: Se
     price = parse_price(text)
     residual = text
     if price.span:
-        residual = (text[: price.span[0]] + " " + text[price.span[1]:]).strip()
+        residual = (text[: price.span[0]] + " " + text[price.span[1] :]).strip()
         if f.min_price is None and f.max_price is None:
             f.min_price, f.max_price = price.min_price, price.max_price
     if not f.colors:

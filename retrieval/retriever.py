@@ -97,8 +97,14 @@ class FaqIndex:
 class HybridRetriever:
     """Search products and FAQ entries. Construct cheaply; indexes load on first use."""
 
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: SentenceEmbedder, reranker: Reranker | None = None,
-                 ml_store: ChromaStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: SentenceEmbedder,
+        reranker: Reranker | None = None,
+        ml_store: ChromaStore | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
@@ -167,7 +173,9 @@ class HybridRetriever:
             snap = self._load_snapshot(name)
             if snap is None:
                 raise
-            log.warning("Chroma unavailable or collection missing; serving %s from the local snapshot (lexical search only)", name)
+            log.warning(
+                "Chroma unavailable or collection missing; serving %s from the local snapshot (lexical search only)", name
+            )
             return snap[0], snap[1], None
 
     def catalog(self) -> CatalogIndex:
@@ -183,7 +191,9 @@ class HybridRetriever:
                         return self._catalog
                 except AisleError:
                     return self._catalog  # keep serving what we have
-            version, records, vectors = self._records_or_snapshot(self._products_name, with_vectors=self.settings.retrieval.exact_search_max_rows > 0)
+            version, records, vectors = self._records_or_snapshot(
+                self._products_name, with_vectors=self.settings.retrieval.exact_search_max_rows > 0
+            )
             products = [Product.from_dict(r) for r in records]
             log.info("built product index: %d products", len(products))
             self._catalog = CatalogIndex.build(version, products, vectors)
@@ -195,7 +205,9 @@ class HybridRetriever:
                 return self._faq
             version, records, _ = self._records_or_snapshot(self._faq_name)
             entries = [FaqEntry(**r) for r in records]
-            self._faq = FaqIndex(version, entries, BM25Index.build([e.lexical_text() for e in entries]), {e.id: i for i, e in enumerate(entries)})
+            self._faq = FaqIndex(
+                version, entries, BM25Index.build([e.lexical_text() for e in entries]), {e.id: i for i, e in enumerate(entries)}
+            )
             return self._faq
 
     def warm_up(self) -> None:
@@ -236,8 +248,12 @@ class HybridRetriever:
 
     def _ml_missing(self, what: str, exc: Exception) -> None:
         if not self._ml_warned:
-            log.warning("multilingual %s unavailable (%s); non-English searches use the glossary and the English index only. "
-                        "Run `aisle ingest products` (multilingual.catalog_vectors = true) to build it", what, exc)
+            log.warning(
+                "multilingual %s unavailable (%s); non-English searches use the glossary and the English index only. "
+                "Run `aisle ingest products` (multilingual.catalog_vectors = true) to build it",
+                what,
+                exc,
+            )
             self._ml_warned = True
 
     def _ml_catalog_vectors(self, cat: CatalogIndex) -> tuple[np.ndarray, np.ndarray] | None:
@@ -307,8 +323,13 @@ class HybridRetriever:
                 try:
                     import hashlib
 
-                    sync_multilingual(self.ml_store, name, {i: rows[i] for i in missing},
-                                      {i: hashlib.sha1(rows[i][0].encode()).hexdigest() for i in missing}, prune=False)
+                    sync_multilingual(
+                        self.ml_store,
+                        name,
+                        {i: rows[i] for i in missing},
+                        {i: hashlib.sha1(rows[i][0].encode()).hexdigest() for i in missing},
+                        prune=False,
+                    )
                     got = self.ml_store.get(name, missing, include=("embeddings",))
                     vectors.update(zip(got["ids"], (np.asarray(v, dtype=np.float32) for v in got["embeddings"])))
                 except (StoreUnavailableError, NotFoundError) as exc:
@@ -364,7 +385,7 @@ class HybridRetriever:
         if len(query) > limit:
             raise InputError(f"query is too long ({len(query)} characters); the limit is {limit}")
         if not query and (filters is None or filters.is_empty()):
-            raise InputError("empty query: type what you are looking for, e.g. \"red sandals under 500\"")
+            raise InputError('empty query: type what you are looking for, e.g. "red sandals under 500"')
         k = k or self.settings.retrieval.top_k
         cat = self.catalog()
         parsed = parse_query(query, cat.vocabulary, filters) if parse else ParsedQuery(query, filters or SearchFilters())
@@ -428,7 +449,9 @@ class HybridRetriever:
         elif mode == "lexical" or (degraded and not dense):
             fused = dict(lexical)
         elif self.settings.retrieval.fusion == "score":
-            fused = min_max_fusion([dense, lexical], [self.settings.retrieval.dense_weight, self.settings.retrieval.lexical_weight])
+            fused = min_max_fusion(
+                [dense, lexical], [self.settings.retrieval.dense_weight, self.settings.retrieval.lexical_weight]
+            )
         else:
             fused = reciprocal_rank_fusion(
                 [dense_rank, lexical_rank],
@@ -439,7 +462,7 @@ class HybridRetriever:
             # filters only ("something red under 500"): best-rated, then cheapest, matches
             rows = [i for i in np.flatnonzero(mask) if cat.ids[i] not in excluded]
             rows.sort(key=lambda i: (-(cat.records[i].rating or 0), cat.records[i].price or 1e18, cat.ids[i]))
-            fused = {cat.ids[i]: 1.0 / (1 + r) for r, i in enumerate(rows[: n_cand])}
+            fused = {cat.ids[i]: 1.0 / (1 + r) for r, i in enumerate(rows[:n_cand])}
 
         d_pos = {pid: r for r, pid in enumerate(dense_rank, start=1)}
         l_pos = {pid: r for r, pid in enumerate(lexical_rank, start=1)}
@@ -497,11 +520,15 @@ class HybridRetriever:
             if pid in f.exclude_ids or pid not in cat.row:
                 continue
             product = cat.records[cat.row[pid]]
-            out.append(ProductHit(product, s, MatchExplanation(matched_filters=satisfied(product, f), dense_score=s, fused_score=s)))
+            out.append(
+                ProductHit(product, s, MatchExplanation(matched_filters=satisfied(product, f), dense_score=s, fused_score=s))
+            )
         return out[:k]
 
     # --- FAQ ---------------------------------------------------------------------------------------
-    def search_faq(self, query: str, k: int = 3, intent: str | None = None, mode: Mode = "hybrid", multilingual: bool | None = None) -> list[FaqHit]:
+    def search_faq(
+        self, query: str, k: int = 3, intent: str | None = None, mode: Mode = "hybrid", multilingual: bool | None = None
+    ) -> list[FaqHit]:
         """FAQ entries for ``query``. ``score`` is the dense cosine (the confidence the agent thresholds).
 
         When the router's ``intent`` is one an entry is written for, that entry is boosted:

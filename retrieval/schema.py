@@ -64,8 +64,16 @@ class Product:
         """What BM25 indexes: title twice (a cheap field boost), facets, then the description."""
         attrs = " ".join(f"{v}" for v in self.attributes.values())
         return " ".join(
-            [self.title, self.title, self.brand or "", " ".join(self.category_path), " ".join(self.colors),
-             " ".join(self.genders), attrs, truncate(self.description, 600)]
+            [
+                self.title,
+                self.title,
+                self.brand or "",
+                " ".join(self.category_path),
+                " ".join(self.colors),
+                " ".join(self.genders),
+                attrs,
+                truncate(self.description, 600),
+            ]
         )
 
     def to_metadata(self) -> dict[str, Any]:
@@ -151,8 +159,16 @@ class SearchFilters:
 
     def is_empty(self) -> bool:
         return not any(
-            [self.min_price is not None, self.max_price is not None, self.categories, self.brands,
-             self.colors, self.genders, self.sizes, self.exclude_ids]
+            [
+                self.min_price is not None,
+                self.max_price is not None,
+                self.categories,
+                self.brands,
+                self.colors,
+                self.genders,
+                self.sizes,
+                self.exclude_ids,
+            ]
         )
 
     def describe(self) -> list[str]:

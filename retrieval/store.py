@@ -49,7 +49,7 @@ class ChromaStore:
         if c.mode == "http":
             return (
                 f"start it with `chroma run --path {self.settings.chroma_dir} --host {c.host} --port {c.port}` "
-                "or set chroma.mode = \"persistent\" (AISLE_CHROMA__MODE=persistent)"
+                'or set chroma.mode = "persistent" (AISLE_CHROMA__MODE=persistent)'
             )
         return f"check that {self.settings.chroma_dir} is writable and not used by another Chroma version"
 
@@ -66,7 +66,9 @@ class ChromaStore:
             if self.settings.chroma.mode == "http":
                 self._client = None
                 self._collections.clear()
-            raise StoreUnavailableError(f"{what} failed: {self.describe()} is unavailable ({type(exc).__name__}: {msg[:200]}); {self._fix_hint()}") from exc
+            raise StoreUnavailableError(
+                f"{what} failed: {self.describe()} is unavailable ({type(exc).__name__}: {msg[:200]}); {self._fix_hint()}"
+            ) from exc
 
     @property
     def client(self) -> Any:
@@ -117,7 +119,9 @@ class ChromaStore:
         ef = self._embedding_function()
         with self._guard(f"opening collection {name!r}"):
             if create:
-                col = self.client.get_or_create_collection(name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
+                col = self.client.get_or_create_collection(
+                    name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}}
+                )
             else:
                 try:
                     col = self.client.get_collection(name, embedding_function=ef)
@@ -171,7 +175,9 @@ class ChromaStore:
         for s in starts:
             e = s + step
             with self._guard(f"writing to {name!r}"):
-                col.upsert(ids=list(ids[s:e]), embeddings=embeddings[s:e], documents=list(documents[s:e]), metadatas=list(metadatas[s:e]))
+                col.upsert(
+                    ids=list(ids[s:e]), embeddings=embeddings[s:e], documents=list(documents[s:e]), metadatas=list(metadatas[s:e])
+                )
         self.touch(name)
 
     def delete(self, name: str, ids: Sequence[str]) -> None:
@@ -198,7 +204,9 @@ class ChromaStore:
                 col = self.client.get_collection(name, embedding_function=self._embedding_function())
             except Exception as exc:
                 if "does not exist" in str(exc) or "not found" in str(exc).lower():
-                    raise NotFoundError(f"collection {name!r} not found in {self.describe()}: run `aisle ingest products`") from exc
+                    raise NotFoundError(
+                        f"collection {name!r} not found in {self.describe()}: run `aisle ingest products`"
+                    ) from exc
                 raise
         return str((col.metadata or {}).get("aisle_version", ""))
 
@@ -231,7 +239,9 @@ class ChromaStore:
                 out[pid] = str((meta or {}).get("hash", ""))
         return out
 
-    def query(self, name: str, embedding: np.ndarray, n: int, where: dict[str, Any] | None) -> tuple[list[str], list[float], list[dict[str, Any]]]:
+    def query(
+        self, name: str, embedding: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> tuple[list[str], list[float], list[dict[str, Any]]]:
         """Nearest neighbours by cosine; returns ids, similarities and metadatas."""
         col = self.collection(name)
         with self._guard(f"searching {name!r}"):

@@ -125,7 +125,9 @@ def store_agent(store_settings, embedders):
     from agent.router import Router
     from retrieval.factory import build_stack
 
-    agent = Agent(store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path))
+    agent = Agent(
+        store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path)
+    )
     agent.warm_up()
     return agent
 

@@ -10,6 +10,7 @@ pool (``http.worker_threads``) after passing the ``TurnGate``. Errors are JSON
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
@@ -23,6 +24,8 @@ from ui.shopper import reply_json
 
 if TYPE_CHECKING:
     from ui.shopper import Shopper
+
+log = logging.getLogger(__name__)
 
 
 class _In(BaseModel):
@@ -98,6 +101,12 @@ def error(status: int, code: str, message: str, retry_after_s: int | None = None
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+def unavailable(exc: AisleError) -> JSONResponse:
+    """A store that is down: the detail (paths, errors) goes to the log, not to the shopper."""
+    log.error("shopper API request failed: %s", exc)
+    return error(503, "unavailable", "the store is temporarily unavailable; try again in a minute", 30)
+
+
 def limit_error(exc: LimitExceeded) -> JSONResponse:
     return error(429, exc.code, str(exc), exc.retry_after_s)
 
@@ -106,7 +115,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "missing, forged or expired session token"},
     413: {"model": ErrorResponse, "description": "request body over http.max_body_bytes"},
     422: {"model": ErrorResponse, "description": "invalid input"},
-    429: {"model": ErrorResponse, "description": "over a limit (in-flight turns, turns per session, new sessions per client); see Retry-After"},
+    429: {
+        "model": ErrorResponse,
+        "description": "over a limit (in-flight turns, turns per session, new sessions per client); see Retry-After",
+    },
 }
 
 
@@ -146,16 +158,24 @@ def api_router(shopper: Shopper) -> APIRouter:
         except LimitExceeded as exc:
             return limit_error(exc)
         try:
-            reply = await anyio.to_thread.run_sync(shopper.respond_admitted, session, body.message, client_ip(request), limiter=limiter())
+            reply = await anyio.to_thread.run_sync(
+                shopper.respond_admitted, session, body.message, client_ip(request), limiter=limiter()
+            )
+        except RateLimitError as exc:
+            return error(429, "rate_limited", str(exc), max(1, round(exc.retry_after_s)))
         except InputError as exc:
             return error(422, "invalid_input", str(exc))
         except AisleError as exc:
-            return error(503, "unavailable", str(exc))
+            return unavailable(exc)
         finally:
             shopper.gate.release()
         return reply_json(reply)
 
-    @router.post("/feedback", response_model=FeedbackResponse, responses={k: ERRORS[k] for k in (401, 413, 422, 429)} | {404: {"model": ErrorResponse}})
+    @router.post(
+        "/feedback",
+        response_model=FeedbackResponse,
+        responses={k: ERRORS[k] for k in (401, 413, 422, 429)} | {404: {"model": ErrorResponse}},
+    )
     async def feedback(body: FeedbackRequest, request: Request) -> Any:
         """Rate a reply of this session: +1/-1, with an optional intent correction and comment."""
         try:
@@ -163,8 +183,16 @@ def api_router(shopper: Shopper) -> APIRouter:
         except SessionTokenError as exc:
             return error(401, "invalid_session", str(exc))
         try:
-            fid = await anyio.to_thread.run_sync(shopper.feedback, session, body.turn_id, body.rating, body.correction, body.comment,
-                                                 client_ip(request), limiter=limiter())
+            fid = await anyio.to_thread.run_sync(
+                shopper.feedback,
+                session,
+                body.turn_id,
+                body.rating,
+                body.correction,
+                body.comment,
+                client_ip(request),
+                limiter=limiter(),
+            )
         except LimitExceeded as exc:
             return limit_error(exc)
         except RateLimitError as exc:
@@ -174,7 +202,7 @@ def api_router(shopper: Shopper) -> APIRouter:
         except InputError as exc:
             return error(422, "invalid_input", str(exc))
         except AisleError as exc:
-            return error(503, "unavailable", str(exc))
+            return unavailable(exc)
         return {"ok": True, "feedback_id": fid}
 
     return router

@@ -85,7 +85,16 @@ def build_app(shopper: "Shopper", title: str = "Aisle Store assistant") -> Any:
         chips = [gr.update(value=s, visible=True) for s in reply.suggestions[:CHIPS]]
         chips += [gr.update(value="", visible=False)] * (CHIPS - len(chips))
         cards_update = render.product_cards(reply) if reply.products else gr.update()  # keep the shopper's last results
-        yield (history, "", turn_ids, cards_update, render.sources(reply), render.handoff_banner(reply), gr.update(visible=False), *chips)
+        yield (
+            history,
+            "",
+            turn_ids,
+            cards_update,
+            render.sources(reply),
+            render.handoff_banner(reply),
+            gr.update(visible=False),
+            *chips,
+        )
 
     def restore(request: gr.Request) -> Any:
         """On page load: the shopper's own conversation so far (stored turns are redacted)."""
@@ -129,22 +138,33 @@ def build_app(shopper: "Shopper", title: str = "Aisle Store assistant") -> Any:
         return gr.update(value="Correction saved, thank you.", visible=True)
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
-        gr.Markdown(f"### {title}\nSearch the catalog, ask about delivery, returns and payments, or check an order (order number + e-mail).")
+        gr.Markdown(
+            f"### {title}\nSearch the catalog, ask about delivery, returns and payments, or check an order (order number + e-mail)."
+        )
         turn_ids = gr.State({})
         pending_turn = gr.State(None)
         banner = gr.HTML("", elem_id="aisle-banner")
         with gr.Row():
             with gr.Column(scale=5):
-                chatbot = gr.Chatbot(height=460, elem_id="aisle-chatbot", feedback_options=("Like", "Dislike"), show_label=False,
-                                     placeholder="Hi! Try “red sandals under 500”, “how long does delivery take?” or “where is my order?”")
+                chatbot = gr.Chatbot(
+                    height=460,
+                    elem_id="aisle-chatbot",
+                    feedback_options=("Like", "Dislike"),
+                    show_label=False,
+                    placeholder="Hi! Try “red sandals under 500”, “how long does delivery take?” or “where is my order?”",
+                )
                 with gr.Row():
-                    box = gr.Textbox(placeholder="Type your message…", show_label=False, scale=6, elem_id="aisle-input", max_lines=4)
+                    box = gr.Textbox(
+                        placeholder="Type your message…", show_label=False, scale=6, elem_id="aisle-input", max_lines=4
+                    )
                     send_btn = gr.Button("Send", variant="primary", scale=1, elem_id="aisle-send")
                 with gr.Row():
                     chips = [gr.Button("", visible=False, size="sm", elem_classes=["aisle-chip-btn"]) for _ in range(CHIPS)]
                 # a plain form: the server answers with a new session cookie and reloads the page
-                gr.HTML(f'<form method="post" action="{NEW_CONVERSATION_PATH}" class="aisle-new-form">'
-                        '<button type="submit" id="aisle-new" class="aisle-new-btn">New conversation</button></form>')
+                gr.HTML(
+                    f'<form method="post" action="{NEW_CONVERSATION_PATH}" class="aisle-new-form">'
+                    '<button type="submit" id="aisle-new" class="aisle-new-btn">New conversation</button></form>'
+                )
                 feedback_note = gr.Markdown(visible=False, elem_id="aisle-feedback-note")
                 with gr.Accordion("Wrong answer? Tell me what it was about", open=False):
                     correction = gr.Dropdown(choices=intents, label="This was about", elem_id="aisle-correction")

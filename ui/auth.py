@@ -63,7 +63,9 @@ _DUMMY_HASH = hash_password("not-a-real-password", b"\0" * 16)  # unknown users 
 
 def check_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise InputError("a staff user name is 1–64 characters: lowercase letters, digits and . _ - (starting with a letter or digit)")
+        raise InputError(
+            "a staff user name is 1–64 characters: lowercase letters, digits and . _ - (starting with a letter or digit)"
+        )
     return username
 
 
@@ -149,7 +151,9 @@ class StaffAuth:
             self.audit(user, "logout", client=client)
 
     # --- audit --------------------------------------------------------------------------------
-    def audit(self, user: str, action: str, target: str | None = None, detail: str | None = None, client: str | None = None) -> None:
+    def audit(
+        self, user: str, action: str, target: str | None = None, detail: str | None = None, client: str | None = None
+    ) -> None:
         """Write one audit row. Raises ``StoreUnavailableError`` when it cannot: console actions are
         audited *before* they change anything, so an action that cannot be audited does not happen."""
         self.repo.audit(user, action, target, detail, client)

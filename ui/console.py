@@ -53,8 +53,15 @@ class Console:
         return compute(self.agent.db, window, self.agent.settings.agent.clarify_threshold)
 
     def handoffs(self) -> list[dict[str, Any]]:
-        return [{"id": h["handoff_id"], "when": h["created_at"][:19], "reason": h["summary"]["reason"], "conversation": self.reference(h["session_id"])}
-                for h in self.agent.desk.list("open")]
+        return [
+            {
+                "id": h["handoff_id"],
+                "when": h["created_at"][:19],
+                "reason": h["summary"]["reason"],
+                "conversation": self.reference(h["session_id"]),
+            }
+            for h in self.agent.desk.list("open")
+        ]
 
     def transcript(self, user: str, handoff_id: int, client: str) -> dict[str, Any] | None:
         self.auth.audit(user, "view_transcript", target=f"handoff:{handoff_id}", client=client)
@@ -73,8 +80,15 @@ class Console:
     def models(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         reg = self.agent.router.registry
         cur = reg.current()
-        rows = [{"version": v.name, "current": bool(cur and cur.name == v.name), "created": (v.manifest.get("created_at") or "")[:19],
-                 **{k: v.metrics.get(k) for k in ("accuracy", "macro_f1", "oos_recall", "ece")}} for v in reg.versions()]
+        rows = [
+            {
+                "version": v.name,
+                "current": bool(cur and cur.name == v.name),
+                "created": (v.manifest.get("created_at") or "")[:19],
+                **{k: v.metrics.get(k) for k in ("accuracy", "macro_f1", "oos_recall", "ece")},
+            }
+            for v in reg.versions()
+        ]
         return rows, reg.history()[-20:]
 
     def router_state(self) -> dict[str, Any]:
@@ -162,8 +176,16 @@ def build_console(console: Console, title: str = "Aisle staff console") -> Any:
 
     def review_items(request: gr.Request) -> Any:
         user, client = who(request)
-        rows = [{"id": c.item_id, "reason": c.reason, "message (redacted)": c.text, "served as": c.predicted, "suggested": c.label or ""}
-                for c in console.review_items(user, client)]
+        rows = [
+            {
+                "id": c.item_id,
+                "reason": c.reason,
+                "message (redacted)": c.text,
+                "served as": c.predicted,
+                "suggested": c.label or "",
+            }
+            for c in console.review_items(user, client)
+        ]
         return pd.DataFrame(rows, columns=["id", "reason", "message (redacted)", "served as", "suggested"])
 
     def decide(item_id: float | None, label: str | None, decision: str, request: gr.Request) -> Any:
@@ -187,8 +209,11 @@ def build_console(console: Console, title: str = "Aisle staff console") -> Any:
         who(request)
         rows, history = console.models()
         versions = [r["version"] for r in rows]
-        return (pd.DataFrame(rows, columns=["version", "current", "created", "accuracy", "macro_f1", "oos_recall", "ece"]),
-                pd.DataFrame(history, columns=["at", "event", "version", "reason"]), gr.update(choices=versions))
+        return (
+            pd.DataFrame(rows, columns=["version", "current", "created", "accuracy", "macro_f1", "oos_recall", "ece"]),
+            pd.DataFrame(history, columns=["at", "event", "version", "reason"]),
+            gr.update(choices=versions),
+        )
 
     def promote(version: str | None, request: gr.Request) -> Any:
         user, client = who(request)
@@ -226,11 +251,15 @@ def build_console(console: Console, title: str = "Aisle staff console") -> Any:
         health = console.store_health()
         alarm = ""
         if not health.get("ok"):
-            alarm = (f'<div class="aisle-banner" id="aisle-store-alarm" style="background:#fee2e2;border-color:#dc2626;color:#991b1b">'
-                     f'⚠ ORDER STORE PROBLEM ({escape(str(health.get("problem")))}): {escape(str(health.get("detail")))} '
-                     "Order lookups are answered degraded until this is fixed.</div>")
-        return (f'{alarm}Logged in as <b id="aisle-staff-user">{escape(user)}</b> ({can}) · '
-                '<form method="post" action="logout" style="display:inline"><button type="submit" id="aisle-logout">Log out</button></form>')
+            alarm = (
+                f'<div class="aisle-banner" id="aisle-store-alarm" style="background:#fee2e2;border-color:#dc2626;color:#991b1b">'
+                f"⚠ ORDER STORE PROBLEM ({escape(str(health.get('problem')))}): {escape(str(health.get('detail')))} "
+                "Order lookups are answered degraded until this is fixed.</div>"
+            )
+        return (
+            f'{alarm}Logged in as <b id="aisle-staff-user">{escape(user)}</b> ({can}) · '
+            '<form method="post" action="logout" style="display:inline"><button type="submit" id="aisle-logout">Log out</button></form>'
+        )
 
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         with gr.Row():
@@ -246,7 +275,9 @@ def build_console(console: Console, title: str = "Aisle staff console") -> Any:
                 reasons_plot = gr.BarPlot(x="reason", y="handoffs", title="Handoff reasons", height=300)
             unanswered = gr.Dataframe(label="Top unanswered questions", interactive=False)
         with gr.Tab("Handoff queue", id="handoffs"):
-            queue_df = gr.Dataframe(label="Open handoffs (conversation = an opaque reference)", interactive=False, elem_id="aisle-queue")
+            queue_df = gr.Dataframe(
+                label="Open handoffs (conversation = an opaque reference)", interactive=False, elem_id="aisle-queue"
+            )
             with gr.Row():
                 pick = gr.Number(label="Handoff id", precision=0)
                 open_btn = gr.Button("Show transcript")
@@ -254,8 +285,10 @@ def build_console(console: Console, title: str = "Aisle staff console") -> Any:
                 reload_btn = gr.Button("Reload queue")
             transcript_html = gr.HTML(render.transcript(None), elem_id="aisle-transcript")
         with gr.Tab("Review", id="review"):
-            gr.Markdown("Feedback waiting for review (👎 on confident answers, corrections, messages before a handoff). "
-                        "Only accepted items are used by `aisle retrain`.")
+            gr.Markdown(
+                "Feedback waiting for review (👎 on confident answers, corrections, messages before a handoff). "
+                "Only accepted items are used by `aisle retrain`."
+            )
             review_df = gr.Dataframe(label="Pending", interactive=False)
             with gr.Row():
                 item = gr.Number(label="Item id", precision=0)
@@ -348,8 +381,15 @@ def login_router(auth: StaffAuth, path: str) -> "APIRouter":
         except LoginError as exc:
             return page(str(exc), 401)
         response = RedirectResponse(f"{path}/", status_code=303)
-        response.set_cookie(COOKIE, result.cookie, max_age=result.max_age_s, path=path, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")
+        response.set_cookie(
+            COOKIE,
+            result.cookie,
+            max_age=result.max_age_s,
+            path=path,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
         return response
 
     @router.post(f"{path}/logout")

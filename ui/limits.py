@@ -94,12 +94,18 @@ class TurnGate:
         with self._lock:
             if self._in_flight >= self.max_in_flight:
                 self._busy += 1
-                raise LimitExceeded("busy", f"the assistant is answering {self._in_flight} messages already; try again in a second", 1)
+                raise LimitExceeded(
+                    "busy", f"the assistant is answering {self._in_flight} messages already; try again in a second", 1
+                )
             wait = self.per_session.hit(session_id)
             if wait:
                 self._rate += 1
-                raise LimitExceeded("rate_limited", f"too many messages in this conversation (limit {self.per_session.limit} a minute); "
-                                    f"try again in {math.ceil(wait)} s", math.ceil(wait))
+                raise LimitExceeded(
+                    "rate_limited",
+                    f"too many messages in this conversation (limit {self.per_session.limit} a minute); "
+                    f"try again in {math.ceil(wait)} s",
+                    math.ceil(wait),
+                )
             self._in_flight += 1
             self._admitted += 1
 

@@ -55,7 +55,11 @@ def product_cards(reply: Reply | None) -> str:
     cards = []
     for p in reply.products:
         initials, colour = _placeholder(p.title)
-        image = f"url('{escape(p.image_url, quote=True)}'), " if p.image_url and p.image_url.startswith(("http://", "https://")) else ""
+        image = (
+            f"url('{escape(p.image_url, quote=True)}'), "
+            if p.image_url and p.image_url.startswith(("http://", "https://"))
+            else ""
+        )
         chips = "".join(f'<span class="aisle-chip">{escape(str(v))[:30]}</span>' for v in list(p.attributes.values())[:3])
         title = escape(display_title(p.title))
         link = f'<a href="{escape(p.url, quote=True)}" target="_blank" rel="noopener">{title}</a>' if p.url else title
@@ -97,12 +101,19 @@ def kpis(r: AnalyticsReport) -> str:
         return "–" if x is None else f"{x:.0f} ms"
 
     tiles = [
-        ("conversations", str(r.conversations)), ("turns", str(r.turns)), ("deflection rate", pct(r.deflection_rate)),
-        ("handoffs", str(r.handoffs)), ("low-confidence turns", pct(r.low_confidence_rate)),
-        ("thumbs up / down", f"{r.thumbs_up} / {r.thumbs_down}"), ("thumbs-up share", pct(r.thumbs_up_ratio)),
-        ("latency p50", ms(r.latency_p50_ms)), ("latency p95", ms(r.latency_p95_ms)),
+        ("conversations", str(r.conversations)),
+        ("turns", str(r.turns)),
+        ("deflection rate", pct(r.deflection_rate)),
+        ("handoffs", str(r.handoffs)),
+        ("low-confidence turns", pct(r.low_confidence_rate)),
+        ("thumbs up / down", f"{r.thumbs_up} / {r.thumbs_down}"),
+        ("thumbs-up share", pct(r.thumbs_up_ratio)),
+        ("latency p50", ms(r.latency_p50_ms)),
+        ("latency p95", ms(r.latency_p95_ms)),
     ]
-    body = "".join(f'<div class="aisle-kpi" data-kpi="{escape(k)}"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for k, v in tiles)
+    body = "".join(
+        f'<div class="aisle-kpi" data-kpi="{escape(k)}"><b>{escape(v)}</b><span>{escape(k)}</span></div>' for k, v in tiles
+    )
     return f'<div class="aisle-kpis">{body}</div>'
 
 
@@ -111,5 +122,7 @@ def transcript(handoff: dict[str, Any] | None) -> str:
         return '<div class="aisle-empty">Pick a handoff to read its (redacted) transcript.</div>'
     s = handoff["summary"]
     head = f"<p><b>#{handoff['handoff_id']}</b> · {escape(s.get('reason', ''))} · intents: {escape(', '.join(s.get('intents', [])))}</p>"
-    rows = "".join(f"<p><b>Shopper:</b> {escape(t['user'])}<br><b>Assistant:</b> {escape(t['agent'])}</p>" for t in handoff["transcript"])
+    rows = "".join(
+        f"<p><b>Shopper:</b> {escape(t['user'])}<br><b>Assistant:</b> {escape(t['agent'])}</p>" for t in handoff["transcript"]
+    )
     return head + rows

@@ -54,8 +54,17 @@ class HttpGuard:
     ``staff_only`` is the console's own port: everything there but the login page needs a login.
     """
 
-    def __init__(self, app: Any, *, shopper: Shopper | None, auth: StaffAuth | None, staff_path: str | None,
-                 max_api_body: int, max_widget_body: int, staff_only: bool = False) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        shopper: Shopper | None,
+        auth: StaffAuth | None,
+        staff_path: str | None,
+        max_api_body: int,
+        max_widget_body: int,
+        staff_only: bool = False,
+    ) -> None:
         self.app = app
         self.shopper = shopper
         self.auth = auth
@@ -109,7 +118,10 @@ class HttpGuard:
         if any(part in path for part in WIDGET_BLOCKED):  # the widget takes no files: no uploads into Gradio's cache
             await _json(send, 404, {"error": {"code": "not_found", "message": "nothing here"}})
             return
-        needs_session = scope["type"] == "http" and (scope.get("method") != "GET" or path in ("", "/"))
+        method = scope.get("method")
+        needs_session = scope["type"] == "http" and (
+            method in ("POST", "PUT", "PATCH", "DELETE") or (method == "GET" and path in ("", "/"))
+        )
         cookies = _cookies(scope)
         issued = None
         if needs_session:
@@ -120,14 +132,25 @@ class HttpGuard:
                 try:
                     issued = self.shopper.open_session("web", client)
                 except LimitExceeded as exc:
-                    await _json(send, 429, {"error": {"code": exc.code, "message": str(exc)}}, [(b"retry-after", str(exc.retry_after_s).encode())])
+                    await _json(
+                        send,
+                        429,
+                        {"error": {"code": exc.code, "message": str(exc)}},
+                        [(b"retry-after", str(exc.retry_after_s).encode())],
+                    )
                     return
                 scope = {**scope, "headers": _with_cookie(scope["headers"], SHOPPER_COOKIE, issued.token)}
-        extra = [(b"set-cookie", shopper_cookie(issued.token, int(self.shopper.signer.ttl_s), scope).encode("latin-1"))] if issued else []
+        extra = (
+            [(b"set-cookie", shopper_cookie(issued.token, int(self.shopper.signer.ttl_s), scope).encode("latin-1"))]
+            if issued
+            else []
+        )
         await self._limited(scope, receive, send, self.max_widget_body, extra_headers=extra)
 
     # --- body size -------------------------------------------------------------------------------
-    async def _limited(self, scope: dict[str, Any], receive: Any, send: Any, limit: int, extra_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    async def _limited(
+        self, scope: dict[str, Any], receive: Any, send: Any, limit: int, extra_headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         if extra_headers:
             send = _adding_headers(send, extra_headers)
         if scope["type"] != "http":
@@ -169,8 +192,12 @@ class HttpGuard:
         await self.app(scope, replay, send)
 
 
-_STAFF_HEADERS = [(b"cache-control", b"no-store"), (b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-                  (b"referrer-policy", b"same-origin")]
+_STAFF_HEADERS = [
+    (b"cache-control", b"no-store"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 
 def shopper_cookie(token: str, max_age: int, scope: dict[str, Any]) -> str:
@@ -215,23 +242,35 @@ def _adding_headers(send: Any, headers: list[tuple[bytes, bytes]]) -> Any:
 
 async def _json(send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> None:
     data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *(headers or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *(headers or [])],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
 async def _redirect(send: Any, location: str) -> None:
-    await send({"type": "http.response.start", "status": 303, "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+        }
+    )
     await send({"type": "http.response.body", "body": b""})
 
 
 # --- building the apps ---------------------------------------------------------------------------
 @dataclass
 class Served:
-    """The apps of one ``aisle serve``: ``app`` on the shopper port, ``staff_app`` on the console's own port (or None)."""
+    """The ASGI apps of one ``aisle serve`` (each a FastAPI app behind its ``HttpGuard``): ``app`` on the
+    shopper port, ``staff_app`` on the console's own port (or None)."""
 
-    app: FastAPI
-    staff_app: FastAPI | None
+    app: HttpGuard
+    staff_app: HttpGuard | None
     shopper: Shopper
     auth: StaffAuth
 
@@ -250,7 +289,7 @@ def build(agent: Agent, settings: Settings, staff_port: bool | None = None) -> S
     own_port = settings.staff.port is not None if staff_port is None else staff_port
     console_here = settings.staff.enabled and not own_port
     app = _shopper_app(shopper, auth if console_here else None, settings)
-    staff_app = _staff_app(agent, shopper, auth, settings) if settings.staff.enabled and own_port else None
+    staff_app = _staff_app(shopper, auth, settings) if settings.staff.enabled and own_port else None
     return Served(app, staff_app, shopper, auth)
 
 
@@ -271,16 +310,19 @@ def _fastapi(**kwargs: Any) -> FastAPI:
     return app
 
 
-def _shopper_app(shopper: Shopper, auth: StaffAuth | None, settings: Settings) -> FastAPI:
+def _shopper_app(shopper: Shopper, auth: StaffAuth | None, settings: Settings) -> HttpGuard:
     import gradio as gr
 
     from ui.api import api_router, widget_router
     from ui.app import build_app
     from ui.render import CSS
 
-    app = _fastapi(title=f"{settings.ui.title}: shopper API", version="1",
-                   description="Chat with the store's assistant from other systems. Start with POST /api/session; "
-                               "send its token with every /api/chat and /api/feedback call.")
+    app = _fastapi(
+        title=f"{settings.ui.title}: shopper API",
+        version="1",
+        description="Chat with the store's assistant from other systems. Start with POST /api/session; "
+        "send its token with every /api/chat and /api/feedback call.",
+    )
     app.include_router(api_router(shopper))
     app.include_router(widget_router(shopper))
 
@@ -288,10 +330,26 @@ def _shopper_app(shopper: Shopper, auth: StaffAuth | None, settings: Settings) -
         _mount_console(app, shopper, auth, settings)
     widget = build_app(shopper, settings.ui.title)
     widget.queue(default_concurrency_limit=settings.http.widget_concurrency)
-    gr.mount_gradio_app(app, widget, path="/", footer_links=[], show_error=False, css=CSS, ssr_mode=False, mcp_server=False,
-                        max_file_size=settings.http.max_widget_body_bytes, run_history=False)
-    return HttpGuard(app, shopper=shopper, auth=auth, staff_path=settings.staff.path if auth else None,  # type: ignore[return-value]
-                     max_api_body=settings.http.max_body_bytes, max_widget_body=settings.http.max_widget_body_bytes)
+    gr.mount_gradio_app(
+        app,
+        widget,
+        path="/",
+        footer_links=[],
+        show_error=False,
+        css=CSS,
+        ssr_mode=False,
+        mcp_server=False,
+        max_file_size=settings.http.max_widget_body_bytes,
+        run_history=False,
+    )
+    return HttpGuard(
+        app,
+        shopper=shopper,
+        auth=auth,
+        staff_path=settings.staff.path if auth else None,
+        max_api_body=settings.http.max_body_bytes,
+        max_widget_body=settings.http.max_widget_body_bytes,
+    )
 
 
 def _mount_console(app: FastAPI, shopper: Shopper, auth: StaffAuth, settings: Settings) -> None:
@@ -304,11 +362,22 @@ def _mount_console(app: FastAPI, shopper: Shopper, auth: StaffAuth, settings: Se
     app.include_router(login_router(auth, path))
     console = build_console(Console(shopper.agent, auth, shopper.reference), f"{settings.ui.title}: staff console")
     console.queue(default_concurrency_limit=4)
-    gr.mount_gradio_app(app, console, path=path, footer_links=[], show_error=True, css=CSS, ssr_mode=False, mcp_server=False,
-                        auth_dependency=lambda request: auth.user_for(request.cookies.get(STAFF_COOKIE)), max_file_size=1, run_history=False)
+    gr.mount_gradio_app(
+        app,
+        console,
+        path=path,
+        footer_links=[],
+        show_error=True,
+        css=CSS,
+        ssr_mode=False,
+        mcp_server=False,
+        auth_dependency=lambda request: auth.user_for(request.cookies.get(STAFF_COOKIE)),
+        max_file_size=1,
+        run_history=False,
+    )
 
 
-def _staff_app(agent: Agent, shopper: Shopper, auth: StaffAuth, settings: Settings) -> FastAPI:
+def _staff_app(shopper: Shopper, auth: StaffAuth, settings: Settings) -> HttpGuard:
     from fastapi.responses import RedirectResponse
 
     app = _fastapi(title="staff console", docs_url=None, redoc_url=None, openapi_url=None)
@@ -318,8 +387,15 @@ def _staff_app(agent: Agent, shopper: Shopper, auth: StaffAuth, settings: Settin
         return RedirectResponse(f"{settings.staff.path}/", status_code=303)
 
     _mount_console(app, shopper, auth, settings)
-    return HttpGuard(app, shopper=None, auth=auth, staff_path=settings.staff.path, staff_only=True,  # type: ignore[return-value]
-                     max_api_body=settings.http.max_body_bytes, max_widget_body=settings.http.max_widget_body_bytes)
+    return HttpGuard(
+        app,
+        shopper=None,
+        auth=auth,
+        staff_path=settings.staff.path,
+        staff_only=True,
+        max_api_body=settings.http.max_body_bytes,
+        max_widget_body=settings.http.max_widget_body_bytes,
+    )
 
 
 def create(settings: Settings, warm_up: bool = True, staff_port: bool | None = None) -> Served:
@@ -337,9 +413,18 @@ def create(settings: Settings, warm_up: bool = True, staff_port: bool | None = N
 def uvicorn_config(app: Any, host: str, port: int, settings: Settings) -> Any:
     import uvicorn
 
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=30,
-                          proxy_headers=bool(settings.http.forwarded_allow_ips), forwarded_allow_ips=settings.http.forwarded_allow_ips or None,
-                          server_header=False)
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        timeout_keep_alive=30,
+        proxy_headers=bool(settings.http.forwarded_allow_ips),
+        forwarded_allow_ips=settings.http.forwarded_allow_ips or None,
+        server_header=False,
+    )
 
 
 class _Server:
@@ -382,8 +467,15 @@ class _Server:
         self._thread.join(timeout=30)
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None, staff_port: int | None = None,
-          warm_up: bool = True, block: bool = True, agent: Agent | None = None) -> _Server:
+def serve(
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    staff_port: int | None = None,
+    warm_up: bool = True,
+    block: bool = True,
+    agent: Agent | None = None,
+) -> _Server:
     """Serve the shopper port (and the console's own port, if any). ``block=False`` returns a started server to ``stop()``."""
     host = host or settings.ui.host
     port = port or settings.ui.port
@@ -401,9 +493,19 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         if settings.staff.host not in LOOPBACK:
             log.warning("the staff console listens on %s: keep it behind the store's VPN or reverse proxy", settings.staff.host)
     server = _Server(configs)
-    console = (f"http://{settings.staff.host}:{settings.staff.port}{settings.staff.path}/" if served.staff_app is not None
-               else f"http://{host}:{port}{settings.staff.path}/" if settings.staff.enabled else "off")
-    log.info("Aisle chat on http://%s:%d/  (JSON API: POST /api/session, /api/chat; docs /docs; staff console: %s)", host, port, console)
+    console = (
+        f"http://{settings.staff.host}:{settings.staff.port}{settings.staff.path}/"
+        if served.staff_app is not None
+        else f"http://{host}:{port}{settings.staff.path}/"
+        if settings.staff.enabled
+        else "off"
+    )
+    log.info(
+        "Aisle chat on http://%s:%d/  (JSON API: POST /api/session, /api/chat; docs /docs; staff console: %s)",
+        host,
+        port,
+        console,
+    )
     if block:
         asyncio.run(server.run())
     else:

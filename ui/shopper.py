@@ -43,8 +43,12 @@ class Shopper:
         """A new server-issued session for ``client`` (its IP), or ``LimitExceeded``."""
         wait = self.new_sessions.hit(client)
         if wait:
-            raise LimitExceeded("too_many_sessions", f"too many new conversations from this address (limit "
-                                f"{self.new_sessions.limit} a minute); try again in {math.ceil(wait)} s", math.ceil(wait))
+            raise LimitExceeded(
+                "too_many_sessions",
+                f"too many new conversations from this address (limit "
+                f"{self.new_sessions.limit} a minute); try again in {math.ceil(wait)} s",
+                math.ceil(wait),
+            )
         return self.signer.issue(kind)
 
     def verify(self, token: object) -> Session:
@@ -59,9 +63,13 @@ class Shopper:
         """One turn that already holds a gate slot. The client's IP goes to the agent's verification counters."""
         return self.agent.respond(session.session_id, message, client_id=f"ip:{client}")
 
-    def feedback(self, session: Session, turn_id: int, rating: int, correction: str | None, comment: str | None, client: str) -> int:
+    def feedback(
+        self, session: Session, turn_id: int, rating: int, correction: str | None, comment: str | None, client: str
+    ) -> int:
         """Rate a reply of this session; ``RateLimitError`` / ``LimitExceeded`` when over the feedback limits."""
-        return self.agent.feedback(session.session_id, turn_id, rating, correction or None, comment or None, client_id=f"ip:{client}")
+        return self.agent.feedback(
+            session.session_id, turn_id, rating, correction or None, comment or None, client_id=f"ip:{client}"
+        )
 
     def reference(self, session_id: str) -> str:
         return self.signer.reference(session_id)

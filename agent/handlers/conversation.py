@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from aisle.settings import AgentSettings
 
 
-
 class SmallTalkHandler:
     def __init__(self, compose: Composer) -> None:
         self.compose = compose
@@ -33,8 +32,13 @@ class InjectionHandler:
         self.compose = compose
 
     def run(self, turn: Turn) -> Draft:
-        return Draft(self.compose.injection(), turn.pred.intent, turn.pred.confidence, understood=True,
-                     suggestions=[self.compose.chip("track_order"), self.compose.chip("bestsellers")])
+        return Draft(
+            self.compose.injection(),
+            turn.pred.intent,
+            turn.pred.confidence,
+            understood=True,
+            suggestions=[self.compose.chip("track_order"), self.compose.chip("bestsellers")],
+        )
 
 
 class OrdinalOutOfRangeHandler:
@@ -62,16 +66,27 @@ class ClarifyHandler:
         if turn.state.misunderstandings + 1 > self.max_misunderstandings:
             return self.handoff.escalate(turn, "repeated_misunderstanding")
         turn.state.pending = Pending("clarify", options=options)
-        return Draft(self.compose.clarify(options), turn.pred.intent, turn.pred.confidence, understood=False,
-                     suggestions=[self.compose.intent_chip(o) for o in options])
+        return Draft(
+            self.compose.clarify(options),
+            turn.pred.intent,
+            turn.pred.confidence,
+            understood=False,
+            suggestions=[self.compose.intent_chip(o) for o in options],
+        )
 
 
 class OutOfScopeHandler:
     """Ask the help centre first (``rescue``); else say what the store's assistant can do, offer a person on
     the last try, hand over after it."""
 
-    def __init__(self, compose: Composer, handoff: HandoffHandler, settings: AgentSettings, oos_label: str = OOS,
-                 rescue: HelpCentreRescue | None = None) -> None:
+    def __init__(
+        self,
+        compose: Composer,
+        handoff: HandoffHandler,
+        settings: AgentSettings,
+        oos_label: str = OOS,
+        rescue: HelpCentreRescue | None = None,
+    ) -> None:
         self.compose = compose
         self.handoff = handoff
         self.max_misunderstandings = settings.max_misunderstandings
@@ -89,4 +104,10 @@ class OutOfScopeHandler:
         offer = n >= self.max_misunderstandings
         if offer:
             turn.state.pending = Pending("offer_human", "repeated_misunderstanding")
-        return Draft(self.compose.out_of_scope(offer), self.oos_label, turn.pred.confidence, understood=False, suggestions=self.compose.welcome_chips())
+        return Draft(
+            self.compose.out_of_scope(offer),
+            self.oos_label,
+            turn.pred.confidence,
+            understood=False,
+            suggestions=self.compose.welcome_chips(),
+        )

@@ -23,7 +23,14 @@ class FaqHandler:
         ans = self.faq.answer(turn.text, intent, turn.pred.confidence)
         if ans.entry is not None and ans.confident:
             chips = [a.title for a in ans.alternatives[:1]] + [self.compose.chip("talk_to_person")]
-            return Draft(self.compose.faq(ans.entry.title, ans.entry.body), intent, turn.pred.confidence,
-                         citations=citation(ans.entry), suggestions=chips)
+            return Draft(
+                self.compose.faq(ans.entry.title, ans.entry.body),
+                intent,
+                turn.pred.confidence,
+                citations=citation(ans.entry),
+                suggestions=chips,
+            )
         turn.state.pending = Pending("offer_human", "not_sure")
-        return Draft(self.compose.faq_not_sure(ans.entry.title if ans.entry else None), intent, turn.pred.confidence, understood=False)
+        return Draft(
+            self.compose.faq_not_sure(ans.entry.title if ans.entry else None), intent, turn.pred.confidence, understood=False
+        )

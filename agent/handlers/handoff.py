@@ -31,4 +31,11 @@ class HandoffHandler:
         turn.state.pending = None
         citations = citation(self.faq.entry_for(cite_intent or HUMAN_REQUEST))
         intent = HUMAN_REQUEST if reason == "requested" else turn.pred.intent if not turn.pred.is_oos else self.oos_label
-        return Draft(self.compose.handoff(reason), intent, turn.pred.confidence, citations=citations, handoff_reason=reason, understood=True)
+        return Draft(
+            self.compose.handoff(reason),
+            intent,
+            turn.pred.confidence,
+            citations=citations,
+            handoff_reason=reason,
+            understood=True,
+        )

@@ -36,17 +36,27 @@ if TYPE_CHECKING:
     from agent.types import Citation
     from aisle.settings import AgentSettings
 
+
 def outcome(result: ActionResult) -> dict[str, str | None]:
     """``Reply.action``/``action_status`` of a cancel or return attempt: named only when it was carried out."""
     return {"action": result.action, "action_status": "done"} if result.ok else {"action": None, "action_status": "refused"}
 
 
-
-
 class OrderHandler:
-    def __init__(self, orders: OrderStore, catalog: CatalogView, faq: FaqAnswerer, compose: Composer,
-                 handoff: HandoffHandler, settings: AgentSettings, *, verifier: OrderVerifier | None = None,
-                 guard: StoreGuard | None = None, secret: StoreSecret | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        orders: OrderStore,
+        catalog: CatalogView,
+        faq: FaqAnswerer,
+        compose: Composer,
+        handoff: HandoffHandler,
+        settings: AgentSettings,
+        *,
+        verifier: OrderVerifier | None = None,
+        guard: StoreGuard | None = None,
+        secret: StoreSecret | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.orders = orders
         self.catalog = catalog
         self.faq = faq
@@ -84,18 +94,27 @@ class OrderHandler:
             return self.locked(turn, intent, citations)
         if not order_id and st.verified and not digest:
             st.pending = Pending("verify", intent)  # a verified order is never guessed: the shopper names it
-            return Draft(self.compose.which_order(), intent, conf, citations=citations, suggestions=[self.compose.chip("talk_to_person")])
+            return Draft(
+                self.compose.which_order(), intent, conf, citations=citations, suggestions=[self.compose.chip("talk_to_person")]
+            )
         if not order_id or not digest:
             st.pending = Pending("verify", intent, order_id, digest)
-            return Draft(self.compose.ask_verification(intent, order_id, digest), intent, conf, citations=citations,
-                         suggestions=[self.compose.chip("talk_to_person")])
+            return Draft(
+                self.compose.ask_verification(intent, order_id, digest),
+                intent,
+                conf,
+                citations=citations,
+                suggestions=[self.compose.chip("talk_to_person")],
+            )
         result = self.verifier.verify(order_id, digest, client, turn.session_id)
         st.pending = None  # the digest is dropped whatever the outcome
         if result.outcome is Outcome.LOCKED:
             return self.locked(turn, intent, citations)
         if result.outcome is Outcome.MISMATCH or result.order is None:
             st.pending = Pending("verify", intent)
-            return Draft(self.compose.verification_failed(result.attempts_left), intent, conf, citations=citations, understood=False)
+            return Draft(
+                self.compose.verification_failed(result.attempts_left), intent, conf, citations=citations, understood=False
+            )
         grant(st.verified, result.order.order_id, now)
         return self.perform(turn, intent, result.order, citations)
 
@@ -110,7 +129,13 @@ class OrderHandler:
         """The order store vanished or lost its orders: say so (not "details don't match") and offer a person."""
         turn.degraded = True
         turn.state.pending = Pending("offer_human", "order_store_unavailable")
-        return Draft(self.compose.orders_unavailable(), intent, turn.pred.confidence, citations=citations, suggestions=[self.compose.chip("talk_to_person")])
+        return Draft(
+            self.compose.orders_unavailable(),
+            intent,
+            turn.pred.confidence,
+            citations=citations,
+            suggestions=[self.compose.chip("talk_to_person")],
+        )
 
     def perform(self, turn: Turn, intent: str, order: Order, citations: list[Citation]) -> Draft:
         """Show or act on a verified order; cancel and return ask for confirmation when allowed."""
@@ -120,33 +145,79 @@ class OrderHandler:
         if intent == "cancel_order":
             if order.is_cancellable(self.settings.cancellable_statuses):
                 st.pending = Pending("confirm_cancel", intent, order.order_id)
-                return Draft(self.compose.confirm("cancel_order", order), intent, conf, products=shown, citations=citations, suggestions=self._yes_no(),
-                             action_status="pending_confirmation")
+                return Draft(
+                    self.compose.confirm("cancel_order", order),
+                    intent,
+                    conf,
+                    products=shown,
+                    citations=citations,
+                    suggestions=self._yes_no(),
+                    action_status="pending_confirmation",
+                )
             result = self.orders.cancel(order.order_id, sid)  # records the denial and why
             return Draft(self.compose.action_result(result), intent, conf, products=shown, citations=citations, **outcome(result))
         if intent == "get_refund":
             if order.status in ("cancelled", "returned") or (order.refund_status and order.status != "delivered"):
-                return Draft(self.compose.refund_status(order), intent, conf, products=shown, citations=citations, action="refund_status",
-                             action_status="done")
+                return Draft(
+                    self.compose.refund_status(order),
+                    intent,
+                    conf,
+                    products=shown,
+                    citations=citations,
+                    action="refund_status",
+                    action_status="done",
+                )
             if order.is_returnable(datetime.now(UTC), self.settings.return_window_days, self.settings.returnable_statuses):
                 st.pending = Pending("confirm_return", intent, order.order_id)
-                return Draft(self.compose.confirm("start_return", order), intent, conf, products=shown, citations=citations, suggestions=self._yes_no(),
-                             action_status="pending_confirmation")
+                return Draft(
+                    self.compose.confirm("start_return", order),
+                    intent,
+                    conf,
+                    products=shown,
+                    citations=citations,
+                    suggestions=self._yes_no(),
+                    action_status="pending_confirmation",
+                )
             result = self.orders.start_return(order.order_id, sid)  # records the denial and why
             return Draft(self.compose.action_result(result), intent, conf, products=shown, citations=citations, **outcome(result))
         if intent == "track_refund":
             self.orders.record("refund_status", "shown", order.order_id, sid)
-            return Draft(self.compose.refund_status(order), intent, conf, products=shown, citations=citations, action="refund_status",
-                         action_status="done")
+            return Draft(
+                self.compose.refund_status(order),
+                intent,
+                conf,
+                products=shown,
+                citations=citations,
+                action="refund_status",
+                action_status="done",
+            )
         if intent in INVOICE_INTENTS:
             self.orders.record("invoice", "shown", order.order_id, sid)
-            return Draft(self.compose.invoice(order), intent, conf, products=shown, citations=citations, action="invoice", action_status="done")
+            return Draft(
+                self.compose.invoice(order),
+                intent,
+                conf,
+                products=shown,
+                citations=citations,
+                action="invoice",
+                action_status="done",
+            )
         self.orders.record("order_status", "shown", order.order_id, sid)
         # the chips name the order: a verified order is only used when the message names it
-        return Draft(self.compose.order_status(order), intent if intent in ORDER_INTENTS else "track_order", conf, products=shown,
-                     citations=citations, action="order_status", action_status="done",
-                     suggestions=[self.compose.chip("cancel_order", order_id=order.order_id), self.compose.chip("return_order", order_id=order.order_id),
-                                  self.compose.chip("talk_to_person")])
+        return Draft(
+            self.compose.order_status(order),
+            intent if intent in ORDER_INTENTS else "track_order",
+            conf,
+            products=shown,
+            citations=citations,
+            action="order_status",
+            action_status="done",
+            suggestions=[
+                self.compose.chip("cancel_order", order_id=order.order_id),
+                self.compose.chip("return_order", order_id=order.order_id),
+                self.compose.chip("talk_to_person"),
+            ],
+        )
 
     def confirmed(self, turn: Turn, action: str, order_id: str, intent: str) -> Draft:
         """Carry out a cancel or return the shopper just said yes to (still verified, on a healthy store)."""
@@ -154,7 +225,12 @@ class OrderHandler:
             return self.store_unavailable(turn, intent, [])
         if not usable(turn.state.verified, order_id, self.clock(), self.settings.verification_idle_s):
             turn.state.pending = Pending("verify", intent, order_id)
-            return Draft(self.compose.ask_verification(intent, order_id, None), intent, turn.pred.confidence, suggestions=[self.compose.chip("talk_to_person")])
+            return Draft(
+                self.compose.ask_verification(intent, order_id, None),
+                intent,
+                turn.pred.confidence,
+                suggestions=[self.compose.chip("talk_to_person")],
+            )
         if action == "cancel_order":
             result = self.orders.cancel(order_id, turn.session_id)
         else:

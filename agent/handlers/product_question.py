@@ -40,7 +40,13 @@ class ProductQuestionHandler:
             turn.state.pending = Pending("offer_human", "unanswerable_product_question")
             text += " " + self.compose.offer_human()
         intent = turn.pred.intent if turn.pred.intent in PRODUCT_INTENTS else "product_question"
-        return Draft(text, intent, turn.pred.confidence, products=shown, suggestions=[self.compose.chip("similar"), self.compose.chip("goes_with")])
+        return Draft(
+            text,
+            intent,
+            turn.pred.confidence,
+            products=shown,
+            suggestions=[self.compose.chip("similar"), self.compose.chip("goes_with")],
+        )
 
     def target(self, turn: Turn) -> Product | None:
         """The product meant: an ordinal, a title mentioned, the one in focus, a catalog match, else the first shown."""

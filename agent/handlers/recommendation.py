@@ -27,5 +27,11 @@ class RecommendationHandler:
             st.last_query = query or (rec.anchor.title if rec.anchor else "")
             st.last_filters = {k: v for k, v in s.filters.to_dict().items() if k != "exclude_ids"}
         text = self.compose.recommendations(rec.items, rec.mode, rec.anchor)
-        return Draft(text, "recommendation", turn.pred.confidence, products=cards(rec.items), suggestions=[self.compose.chip("cheaper"), self.compose.chip("more")],
-                     understood=bool(rec.items))
+        return Draft(
+            text,
+            "recommendation",
+            turn.pred.confidence,
+            products=cards(rec.items),
+            suggestions=[self.compose.chip("cheaper"), self.compose.chip("more")],
+            understood=bool(rec.items),
+        )

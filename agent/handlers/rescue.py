@@ -71,7 +71,9 @@ def clarify_options(hits: list[FaqHit], router_candidates: list[tuple[str, float
 class HelpCentreRescue:
     """Answer, ask, or give up (``None``) on a message the router could not place (see module docstring)."""
 
-    def __init__(self, retriever: HybridRetriever, compose: TemplateComposer, thresholds: RescueThresholds, oos_label: str = OOS) -> None:
+    def __init__(
+        self, retriever: HybridRetriever, compose: TemplateComposer, thresholds: RescueThresholds, oos_label: str = OOS
+    ) -> None:
         self.retriever = retriever
         self.compose = compose
         self.thresholds = thresholds
@@ -94,17 +96,30 @@ class HelpCentreRescue:
             entry = top.entry
             intent = entry.intents[0] if entry.intents else OTHER_FAQ
             chips = [h.entry.title for h in hits[1:2]] + [self.compose.chip("talk_to_person")]
-            return Draft(self.compose.faq_guess(entry.title, entry.body), intent, round(float(top.score), 4), citations=citation(entry),
-                         suggestions=chips)
+            return Draft(
+                self.compose.faq_guess(entry.title, entry.body),
+                intent,
+                round(float(top.score), 4),
+                citations=citation(entry),
+                suggestions=chips,
+            )
         ranked = turn.pred.alternatives or turn.pred.top_k
-        if top.score >= self.thresholds.clarify and oos_probability(ranked, self.oos_label) < self.thresholds.clarify_max_oos_prob:
+        if (
+            top.score >= self.thresholds.clarify
+            and oos_probability(ranked, self.oos_label) < self.thresholds.clarify_max_oos_prob
+        ):
             options = clarify_options(hits, ranked, self.oos_label)
             if not options:
                 return None
             turn.state.pending = Pending("clarify", options=options)
             # the reply offers options[0] first: that is its intent (a question, not a refusal)
-            return Draft(self.compose.clarify(options), options[0], round(float(top.score), 4), understood=False,
-                         suggestions=[self.compose.intent_chip(o) for o in options])
+            return Draft(
+                self.compose.clarify(options),
+                options[0],
+                round(float(top.score), 4),
+                understood=False,
+                suggestions=[self.compose.intent_chip(o) for o in options],
+            )
         return None
 
 
@@ -147,21 +162,28 @@ def calibrate_rescue(matches: list[tuple[float, list[str]]], golds: list[str], o
         return round(sum(x >= t for x in xs) / len(xs), 4) if xs else 0.0
 
     return {
-        "n_oos": len(oos_scores), "n_in_scope": len(inscope),
-        "answer_score": answer, "clarify_score": clarify,
+        "n_oos": len(oos_scores),
+        "n_in_scope": len(inscope),
+        "answer_score": answer,
+        "clarify_score": clarify,
         "budget": {"answer_max_oos_rate": ANSWER_MAX_OOS_RATE, "clarify_max_oos_rate": CLARIFY_MAX_OOS_RATE},
-        "oos_answered_rate": rate(oos_scores, answer), "oos_answered_or_asked_rate": rate(oos_scores, clarify),
+        "oos_answered_rate": rate(oos_scores, answer),
+        "oos_answered_or_asked_rate": rate(oos_scores, clarify),
         "in_scope_answered_rate": rate([s for s, _ in inscope], answer),
         "in_scope_answered_right_rate": round(sum(s >= answer and ok for s, ok in inscope) / len(inscope), 4) if inscope else 0.0,
         "in_scope_answered_or_asked_rate": rate([s for s, _ in inscope], clarify),
-        "oos_score_percentiles": {str(q): round(float(np.percentile(oos_scores, q)), 4) for q in (50, 90, 95, 98, 99)} if oos_scores else {},
+        "oos_score_percentiles": {str(q): round(float(np.percentile(oos_scores, q)), 4) for q in (50, 90, 95, 98, 99)}
+        if oos_scores
+        else {},
     }
 
 
 CLARIFY_GATE_GRID = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 
 
-def calibrate_clarify_gate(cases: list[tuple[float, str]], n_oos: int, oos_answered: int, oos_label: str = OOS) -> dict[str, object]:
+def calibrate_clarify_gate(
+    cases: list[tuple[float, str]], n_oos: int, oos_answered: int, oos_label: str = OOS
+) -> dict[str, object]:
     """``policy.rescue_clarify_max_oos_prob`` from dev, by the same budget as the thresholds: the most permissive
     cutoff with which the dev out-of-scope messages answered from an article or asked about stay within
     ``CLARIFY_MAX_OOS_RATE`` of all dev out-of-scope messages. ``cases`` are the router's out-of-scope
@@ -171,12 +193,23 @@ def calibrate_clarify_gate(cases: list[tuple[float, str]], n_oos: int, oos_answe
     for cutoff in CLARIFY_GATE_GRID:
         asked_in = sum(p < cutoff and g != oos_label for p, g in cases)
         asked_oos = sum(p < cutoff and g == oos_label for p, g in cases)
-        table.append({"max_oos_prob": cutoff, "asked_in_scope": asked_in, "asked_oos": asked_oos,
-                      "oos_answered_or_asked_rate": round((oos_answered + asked_oos) / max(n_oos, 1), 4)})
+        table.append(
+            {
+                "max_oos_prob": cutoff,
+                "asked_in_scope": asked_in,
+                "asked_oos": asked_oos,
+                "oos_answered_or_asked_rate": round((oos_answered + asked_oos) / max(n_oos, 1), 4),
+            }
+        )
     within = [row for row in table if row["oos_answered_or_asked_rate"] <= CLARIFY_MAX_OOS_RATE]
     best = max(within, key=lambda row: row["max_oos_prob"]) if within else {"max_oos_prob": 0.0}
-    return {"n_moderate_matches_routed_oos": len(cases), "n_in_scope": sum(g != oos_label for _, g in cases),
-            "budget": CLARIFY_MAX_OOS_RATE, "rescue_clarify_max_oos_prob": best["max_oos_prob"], "sweep": table}
+    return {
+        "n_moderate_matches_routed_oos": len(cases),
+        "n_in_scope": sum(g != oos_label for _, g in cases),
+        "budget": CLARIFY_MAX_OOS_RATE,
+        "rescue_clarify_max_oos_prob": best["max_oos_prob"],
+        "sweep": table,
+    }
 
 
 CATALOG_RESCUE_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
@@ -199,5 +232,9 @@ def calibrate_catalog_rescue(cases: list[tuple[list[tuple[str, float]], str]], o
         wrong_searches = sum(searched(r, t) and gold not in PRODUCT_INTENTS for r, gold in cases)
         table.append({"threshold": t, "right": right, "wrong_searches": wrong_searches})
     best = max(table, key=lambda row: (row["right"], -row["threshold"])) if table else {"threshold": 0.1}
-    return {"n_unclear_naming_catalog_items": len(cases), "n_shopping": sum(g in PRODUCT_INTENTS for _, g in cases),
-            "catalog_rescue_min_product_prob": best["threshold"], "sweep": table}
+    return {
+        "n_unclear_naming_catalog_items": len(cases),
+        "n_shopping": sum(g in PRODUCT_INTENTS for _, g in cases),
+        "catalog_rescue_min_product_prob": best["threshold"],
+        "sweep": table,
+    }

@@ -35,7 +35,9 @@ class SearchHandler:
             return self.draft(turn, self.products.refine(s.filters, st))
         if not content_terms(s.query_text) and s.filters.is_empty():
             return Draft(self.compose.empty_query(), "product_search", turn.pred.confidence)
-        outcome = self.products.new_search(s.query_text, s.filters, st, sort_by_price=s.wants_cheap and s.filters.max_price is None)
+        outcome = self.products.new_search(
+            s.query_text, s.filters, st, sort_by_price=s.wants_cheap and s.filters.max_price is None
+        )
         return self.draft(turn, outcome)
 
     def draft(self, turn: Turn, outcome: SearchOutcome, paged: bool = False) -> Draft:
@@ -50,5 +52,11 @@ class SearchHandler:
             chips.insert(1, self.compose.chip("in_color", color=colors[0]))
         intent = turn.pred.intent if turn.pred.intent in PRODUCT_INTENTS else "product_search"
         turn.degraded = turn.degraded or outcome.degraded
-        return Draft(text, intent, turn.pred.confidence, products=cards(outcome.hits), suggestions=chips,
-                     understood=bool(products) or outcome.note is not None)
+        return Draft(
+            text,
+            intent,
+            turn.pred.confidence,
+            products=cards(outcome.hits),
+            suggestions=chips,
+            understood=bool(products) or outcome.note is not None,
+        )

@@ -27,7 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve the chat widget and JSON API (and the staff console at /staff, behind a login)")
     p.add_argument("--host", help="bind address (default 127.0.0.1: loopback only)")
     p.add_argument("--port", type=int, help="port (default 7860)")
-    p.add_argument("--staff-port", type=int, metavar="PORT", help="serve the staff console only on this port (bound to staff.host, default 127.0.0.1)")
+    p.add_argument(
+        "--staff-port",
+        type=int,
+        metavar="PORT",
+        help="serve the staff console only on this port (bound to staff.host, default 127.0.0.1)",
+    )
     p.add_argument("--no-staff", action="store_true", help="no staff console in this process")
     p.add_argument("--no-warm-up", action="store_true", help="load models on the first message instead of at start")
     p.set_defaults(handler=_serve)
@@ -72,11 +77,15 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
             continue
         if cmd.startswith(("/good", "/bad")) and last is not None:
             parts = cmd.split()
-            agent.feedback(session, last.turn_id, 1 if parts[0] == "/good" else -1, correction=parts[1] if len(parts) > 1 else None)
+            agent.feedback(
+                session, last.turn_id, 1 if parts[0] == "/good" else -1, correction=parts[1] if len(parts) > 1 else None
+            )
             print("(thanks, feedback saved)")
             continue
         if cmd == "/why" and last is not None:
-            print(f"(intent {last.intent} {last.confidence:.2f}; alternatives {last.top_k}; slots {last.slots}; {last.latency_ms:.0f} ms)")
+            print(
+                f"(intent {last.intent} {last.confidence:.2f}; alternatives {last.top_k}; slots {last.slots}; {last.latency_ms:.0f} ms)"
+            )
             continue
         last = agent.respond(session, text)
         print("bot> " + render(last).replace("\n", "\n     "))
@@ -90,14 +99,20 @@ def _handoffs(args: argparse.Namespace, settings: Settings) -> int:
     if args.close is not None:
         print("closed" if desk.close(args.close) else f"no open handoff {args.close}")
         return 0
-    items = desk.list(None if args.all else "open")
+    from ui.keys import store_secret
+    from ui.sessions import SessionSigner
+
+    reference = SessionSigner(store_secret(settings.home), ttl_s=0).reference  # staff see a reference, never the session id
+    items = [{**h, "session_id": reference(h["session_id"])} for h in desk.list(None if args.all else "open")]
     if args.json:
         print_json(items)
         return 0
     if not items:
         print("no open handoffs")
     for h in items:
-        print(f"#{h['handoff_id']} [{h['status']}] {h['created_at'][:19]} session {h['session_id']}: {h['summary']['reason']}")
+        print(
+            f"#{h['handoff_id']} [{h['status']}] {h['created_at'][:19]} conversation {h['session_id']}: {h['summary']['reason']}"
+        )
         for t in h["transcript"][-4:]:
             print(f"    shopper: {t['user'][:100]}")
             print(f"    agent:   {t['agent'][:100]}")

@@ -49,7 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     data = sub.add_parser("data", help="assemble training data")
     dsub = data.add_subparsers(dest="what", required=True, metavar="WHAT")
-    p = dsub.add_parser("intents", help="build the store router's train/dev/test sets from the sources (split by template family, train style-augmented)")
+    p = dsub.add_parser(
+        "intents",
+        help="build the store router's train/dev/test sets from the sources (split by template family, train style-augmented)",
+    )
     p.add_argument("--out", default=None, help="output folder (default: $AISLE_HOME/data/intents)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true")
@@ -57,8 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("setup", help="prepare the demo store: ingest catalog + FAQ, demo orders, train a router if none")
     p.add_argument("--force", action="store_true", help="re-ingest and retrain even if present")
-    p.add_argument("--no-background", action="store_true",
-                   help="train the multilingual router and the configured (slower) router approach here, not in a background process")
+    p.add_argument(
+        "--no-background",
+        action="store_true",
+        help="train the multilingual router and the configured (slower) router approach here, not in a background process",
+    )
     p.add_argument("--finish", action="store_true", help="only the slow part (what the background process of `aisle setup` runs)")
     p.set_defaults(handler=_setup)
 
@@ -109,15 +115,27 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
                 "filters": result.query.filters.to_dict(),
                 "degraded": result.degraded,
                 "results": [
-                    {"id": h.product.id, "title": h.product.title, "price": h.product.price, "currency": h.product.currency,
-                     "brand": h.product.brand, "category": h.product.category, "score": round(h.score, 5), "why": h.why.sentence()}
+                    {
+                        "id": h.product.id,
+                        "title": h.product.title,
+                        "price": h.product.price,
+                        "currency": h.product.currency,
+                        "brand": h.product.brand,
+                        "category": h.product.category,
+                        "score": round(h.score, 5),
+                        "why": h.why.sentence(),
+                    }
                     for h in result.hits
                 ],
             }
         )
         return 0
     understood = ", ".join(result.query.filters.describe())
-    print(f"Results for {result.query.text!r}" + (f" ({understood})" if understood else "") + (" [lexical only: vector store unavailable]" if result.degraded else ""))
+    print(
+        f"Results for {result.query.text!r}"
+        + (f" ({understood})" if understood else "")
+        + (" [lexical only: vector store unavailable]" if result.degraded else "")
+    )
     if not result.hits:
         print("  no matches")
     for i, h in enumerate(result.hits, 1):
@@ -137,7 +155,9 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
     from agent.demo import build_demo_orders
 
     report = build_demo_orders(settings, seed=args.seed, customers=args.customers, out=Path(args.out) if args.out else None)
-    print(f"demo data (seed {args.seed}): {report['customers']} customers, {report['orders']} orders loaded into {settings.db_path}")
+    print(
+        f"demo data (seed {args.seed}): {report['customers']} customers, {report['orders']} orders loaded into {settings.db_path}"
+    )
     if report.get("sample"):
         print("try: " + report["sample"])
     return 0

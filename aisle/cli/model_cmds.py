@@ -21,12 +21,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     train = sub.add_parser("train", help="fine-tune models")
     tsub = train.add_subparsers(dest="what", required=True, metavar="WHAT")
     p = tsub.add_parser("intents", help="fine-tune the intent router")
-    p.add_argument("--data", default=str(DEFAULT_INTENTS), help="folder with train.jsonl + dev.jsonl, or a train JSONL (default: the packaged set)")
+    p.add_argument(
+        "--data",
+        default=str(DEFAULT_INTENTS),
+        help="folder with train.jsonl + dev.jsonl, or a train JSONL (default: the packaged set)",
+    )
     p.add_argument("--dev", help="dev JSONL (default: dev.jsonl beside --data)")
     p.add_argument("--out", help="output directory (default: a new version in the registry, promoted if it passes the gate)")
     p.add_argument("--weighting", choices=["none", "balanced", "importance"])
-    p.add_argument("--approach", choices=list(APPROACHES), help="router approach (default: intents.approach); see `aisle experiment router`")
-    p.add_argument("--job-status", action="store_true", help="report progress in models/intents/training.json (what the staff console shows)")
+    p.add_argument(
+        "--approach", choices=list(APPROACHES), help="router approach (default: intents.approach); see `aisle experiment router`"
+    )
+    p.add_argument(
+        "--job-status", action="store_true", help="report progress in models/intents/training.json (what the staff console shows)"
+    )
     p.add_argument("--epochs", type=int)
     p.add_argument("--base-model", help="local model path (default: packaged all-MiniLM-L6-v2)")
     p.add_argument("--seed", type=int)
@@ -46,17 +54,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="output folder (default: $AISLE_HOME/reports/clinc150)")
     p.add_argument("--epochs", type=int)
     p.set_defaults(handler=_exp_clinc)
-    p = esub.add_parser("router", help="compare router approaches (fine-tune, kNN/centroid/logistic heads, SetFit, ensembles) on dev, test and held-out sets")
+    p = esub.add_parser(
+        "router",
+        help="compare router approaches (fine-tune, kNN/centroid/logistic heads, SetFit, ensembles) on dev, test and held-out sets",
+    )
     p.add_argument("--data", default=str(DEFAULT_INTENTS), help="folder with train.jsonl, dev.jsonl and (optional) test.jsonl")
-    p.add_argument("--wild", action="append", default=None, metavar="FILE",
-                   help="extra held-out JSONL to score (repeatable; default: the packaged hand-written wild set)")
+    p.add_argument(
+        "--wild",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="extra held-out JSONL to score (repeatable; default: the packaged hand-written wild set)",
+    )
     p.add_argument("--no-clinc", action="store_true", help="skip CLINC150 dev scored through its label map (OOS recall)")
-    p.add_argument("--approaches", help="comma-separated arms (default: all; see `aisle train intents --approach`, plus ensemble[a|b])")
+    p.add_argument(
+        "--approaches", help="comma-separated arms (default: all; see `aisle train intents --approach`, plus ensemble[a|b])"
+    )
     p.add_argument("--out", help="results folder (default: $AISLE_HOME/reports/router-experiment)")
     p.add_argument("--models", help="where the arms' models go (default: <out>/models); reused when data and settings match")
     p.add_argument("--retrain", action="store_true", help="train every arm again even if a matching model exists")
     p.set_defaults(handler=_exp_router)
-    p = esub.add_parser("oos-rescue", help="calibrate the help-centre fallback for out-of-scope messages on dev (needs `aisle setup`)")
+    p = esub.add_parser(
+        "oos-rescue", help="calibrate the help-centre fallback for out-of-scope messages on dev (needs `aisle setup`)"
+    )
     p.add_argument("--data", default=str(DEFAULT_INTENTS / "dev.jsonl"), help="dev JSONL of {text, intent} (never the wild set)")
     p.add_argument("--out", help="results JSON (default: $AISLE_HOME/reports/oos-rescue.json)")
     p.set_defaults(handler=_exp_oos_rescue)
@@ -94,26 +114,50 @@ def resolve_data(data: str, dev: str | None) -> tuple[Path, Path]:
 def _train_intents(args: argparse.Namespace, settings: Settings) -> int:
     from finetune.pipeline import job_status, train_router
 
-    updates = {k: v for k, v in {"weighting": args.weighting, "epochs": args.epochs, "base_model": args.base_model, "seed": args.seed, "device": args.device,
-                                 "approach": args.approach}.items() if v is not None}
+    updates = {
+        k: v
+        for k, v in {
+            "weighting": args.weighting,
+            "epochs": args.epochs,
+            "base_model": args.base_model,
+            "seed": args.seed,
+            "device": args.device,
+            "approach": args.approach,
+        }.items()
+        if v is not None
+    }
     cfg = settings.intents.model_copy(update=updates)
     cfg = type(cfg).model_validate(cfg.model_dump())
     train_file, dev_file = resolve_data(args.data, args.dev)
     settings.ensure_dirs()
     status = job_status(settings) if args.job_status else None
-    summary = train_router(settings, train_file, dev_file, Path(args.out) if args.out else None, cfg, promote=not args.no_promote, progress=not args.json,
-                           status=status)
+    summary = train_router(
+        settings,
+        train_file,
+        dev_file,
+        Path(args.out) if args.out else None,
+        cfg,
+        promote=not args.no_promote,
+        progress=not args.json,
+        status=status,
+    )
     if args.json:
         print_json(summary)
         return 0
     m, t = summary["metrics"], summary["training"]
     print(f"model: {summary['model']}")
     epochs = f" ({t['epochs_run']} epochs, best {t['best_epoch']})" if "epochs_run" in t else ""
-    print(f"  {summary['approach']}: trained {t.get('n_train', '?')} examples in {t['seconds']:.0f} s on {t.get('device', 'cpu')}{epochs}")
-    print(f"  dev: accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  in-scope acc {m['in_scope_accuracy']}  "
-          f"OOS recall {m['oos_recall']}  OOS precision {m['oos_precision']}  ECE {m['ece']:.4f} (uncalibrated {m['ece_uncalibrated']:.4f})")
+    print(
+        f"  {summary['approach']}: trained {t.get('n_train', '?')} examples in {t['seconds']:.0f} s on {t.get('device', 'cpu')}{epochs}"
+    )
+    print(
+        f"  dev: accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  in-scope acc {m['in_scope_accuracy']}  "
+        f"OOS recall {m['oos_recall']}  OOS precision {m['oos_precision']}  ECE {m['ece']:.4f} (uncalibrated {m['ece_uncalibrated']:.4f})"
+    )
     if "gate" in summary:
-        print(f"  gate: {'PASSED' if summary['gate']['passed'] else 'REFUSED'}: {summary['gate']['reason']}; promoted: {summary['promoted']}")
+        print(
+            f"  gate: {'PASSED' if summary['gate']['passed'] else 'REFUSED'}: {summary['gate']['reason']}; promoted: {summary['promoted']}"
+        )
     return 0
 
 
@@ -123,9 +167,13 @@ def _models_list(args: argparse.Namespace, settings: Settings) -> int:
     reg = ModelRegistry(settings.intent_models_dir)
     cur = reg.current()
     rows = [
-        {"version": v.name, "current": bool(cur and cur.name == v.name), "created_at": v.manifest.get("created_at"),
-         "metrics": {k: v.metrics.get(k) for k in ("accuracy", "macro_f1", "oos_recall", "ece")},
-         "weighting": v.manifest.get("training", {}).get("weighting")}
+        {
+            "version": v.name,
+            "current": bool(cur and cur.name == v.name),
+            "created_at": v.manifest.get("created_at"),
+            "metrics": {k: v.metrics.get(k) for k in ("accuracy", "macro_f1", "oos_recall", "ece")},
+            "weighting": v.manifest.get("training", {}).get("weighting"),
+        }
         for v in reg.versions()
     ]
     if args.json:
@@ -135,7 +183,9 @@ def _models_list(args: argparse.Namespace, settings: Settings) -> int:
         print(f"no intent models in {reg.root}; run `aisle setup` or `aisle train intents`")
     for r in rows:
         m = r["metrics"]
-        print(f"{'*' if r['current'] else ' '} {r['version']}  acc {m['accuracy']}  macro-F1 {m['macro_f1']}  OOS recall {m['oos_recall']}  ECE {m['ece']}  ({r['weighting']})")
+        print(
+            f"{'*' if r['current'] else ' '} {r['version']}  acc {m['accuracy']}  macro-F1 {m['macro_f1']}  OOS recall {m['oos_recall']}  ECE {m['ece']}  ({r['weighting']})"
+        )
     return 0
 
 
@@ -171,12 +221,23 @@ def _exp_feedback_loop(args: argparse.Namespace, settings: Settings) -> int:
 
     out = Path(args.out) if args.out else settings.reports_dir / "feedback-loop"
     data = Path(args.data)
-    results = run(settings, data / "train.jsonl", data / "dev.jsonl", out, rounds=args.rounds, per_round=args.per_round, noise_rate=args.noise, epochs=args.epochs)
+    results = run(
+        settings,
+        data / "train.jsonl",
+        data / "dev.jsonl",
+        out,
+        rounds=args.rounds,
+        per_round=args.per_round,
+        noise_rate=args.noise,
+        epochs=args.epochs,
+    )
     print(f"base: shifted {results['base']['shifted_accuracy']:.3f}, dev {results['base']['dev_accuracy']:.3f}")
     for arm, rows in results["arms"].items():
         last = rows[-1]
         caught = sum(r["noise_caught"] for r in rows[-1:])
-        print(f"{arm:>16}: shifted {last['shifted_accuracy']:.3f}, dev {last['dev_accuracy']:.3f}, noise caught {caught}/{last['wrong_corrections_total']}, decisions {[r['decision'] for r in rows]}")
+        print(
+            f"{arm:>16}: shifted {last['shifted_accuracy']:.3f}, dev {last['dev_accuracy']:.3f}, noise caught {caught}/{last['wrong_corrections_total']}, decisions {[r['decision'] for r in rows]}"
+        )
     if "sabotage" in results:
         print(f"sabotage: {results['sabotage']['decision']} ({results['sabotage']['reason']})")
     print(f"results: {out / 'results.json'}")
@@ -190,7 +251,11 @@ def _exp_router(args: argparse.Namespace, settings: Settings) -> int:
     arms = parse_arms(args.approaches)
     out = Path(args.out) if args.out else settings.reports_dir / "router-experiment"
     models = Path(args.models) if args.models else out / "models"
-    wild = [Path(w) for w in args.wild] if args.wild is not None else [p for p in [PACKAGE_DATA / "eval" / "wild" / "en.jsonl"] if p.exists()]
+    wild = (
+        [Path(w) for w in args.wild]
+        if args.wild is not None
+        else [p for p in [PACKAGE_DATA / "eval" / "wild" / "en.jsonl"] if p.exists()]
+    )
     extra = {}
     for path in wild:
         if not path.exists():
@@ -233,12 +298,18 @@ def _exp_oos_rescue(args: argparse.Namespace, settings: Settings) -> int:
     extracted = [slots.extract(ex.text, catalog.vocabulary()) for ex in loaded]
     preds = [r.prediction for r in router.route_messages([ex.text for ex in loaded], extracted)]
     answer, clarify = result["answer_score"], result["clarify_score"]
-    gate_cases = [(oos_probability(p.alternatives or p.top_k, oos), g) for p, (score, _), g in zip(preds, matches, golds)
-                  if p.is_oos and clarify <= score < answer]
+    gate_cases = [
+        (oos_probability(p.alternatives or p.top_k, oos), g)
+        for p, (score, _), g in zip(preds, matches, golds)
+        if p.is_oos and clarify <= score < answer
+    ]
     routed_oos_answered = sum(p.is_oos and score >= answer and g == oos for p, (score, _), g in zip(preds, matches, golds))
     result["clarify_gate"] = calibrate_clarify_gate(gate_cases, sum(g == oos for g in golds), routed_oos_answered, oos)
-    cases = [(p.alternatives or p.top_k, g) for g, s, p in zip(golds, extracted, preds)
-             if (p.is_oos or p.confidence < settings.agent.clarify_threshold) and catalog.names_catalog_items(s.query_text)]
+    cases = [
+        (p.alternatives or p.top_k, g)
+        for g, s, p in zip(golds, extracted, preds)
+        if (p.is_oos or p.confidence < settings.agent.clarify_threshold) and catalog.names_catalog_items(s.query_text)
+    ]
     result["catalog_rescue"] = calibrate_catalog_rescue(cases, oos)
     result["router"] = router.loaded()
     out = Path(args.out) if args.out else settings.reports_dir / "oos-rescue.json"

@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_review)
 
     p = sub.add_parser("retrain", help="merge reviewed feedback, fine-tune, and promote only if the gate passes")
-    p.add_argument("--data", default=str(PACKAGE_DATA / "intents"), help="folder with the base train.jsonl and the fixed dev.jsonl")
+    p.add_argument(
+        "--data", default=str(PACKAGE_DATA / "intents"), help="folder with the base train.jsonl and the fixed dev.jsonl"
+    )
     p.add_argument("--no-promote", action="store_true")
     p.add_argument("--no-noise-filter", action="store_true")
     p.add_argument("--no-feedback-weighting", action="store_true")
@@ -60,7 +62,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from agent.learning import export
 
     result = export(_db(settings), _secret(settings), Path(args.out), args.since)
-    print_json(result) if args.json else print(f"{result['written']} candidates written to {args.out} ({result['new_items']} new; {result['by_status']})")
+    print_json(result) if args.json else print(
+        f"{result['written']} candidates written to {args.out} ({result['new_items']} new; {result['by_status']})"
+    )
     return 0
 
 
@@ -82,7 +86,10 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(pending)} items to review as {reviewer}. {REVIEW_KEYS}")
     for c in pending:
         top = router.route(c.text).prediction.top_k
-        print(f"\n#{c.item_id} [{c.reason}] {c.text!r}\n  served as: {c.predicted}   current model: " + "  ".join(f"{i}) {lbl} {p:.2f}" for i, (lbl, p) in enumerate(top, 1)))
+        print(
+            f"\n#{c.item_id} [{c.reason}] {c.text!r}\n  served as: {c.predicted}   current model: "
+            + "  ".join(f"{i}) {lbl} {p:.2f}" for i, (lbl, p) in enumerate(top, 1))
+        )
         while True:
             key = input("> ").strip()
             try:
@@ -118,13 +125,24 @@ def _retrain(args: argparse.Namespace, settings: Settings) -> int:
     cfg = LoopConfig(noise_filter=not args.no_noise_filter, feedback_weighting=not args.no_feedback_weighting)
     intents = settings.intents.model_copy(update={"epochs": args.epochs}) if args.epochs else None
     settings.ensure_dirs()
-    report = retrain(settings, data / "train.jsonl", data / "dev.jsonl", rows, cfg, intents, promote=not args.no_promote, progress=not args.json)
+    report = retrain(
+        settings,
+        data / "train.jsonl",
+        data / "dev.jsonl",
+        rows,
+        cfg,
+        intents,
+        promote=not args.no_promote,
+        progress=not args.json,
+    )
     if args.json:
         print_json(report)
     else:
         d = report["data"]
         print(f"{report['candidate']}: {report['decision'].upper()} ({report['gate']['reason']})")
-        print(f"  feedback: {d['feedback_offered']} offered, {d['feedback_added']} added, {d['feedback_held_back']} held back, "
-              f"{d['feedback_rejected_noise']} rejected as likely noise")
+        print(
+            f"  feedback: {d['feedback_offered']} offered, {d['feedback_added']} added, {d['feedback_held_back']} held back, "
+            f"{d['feedback_rejected_noise']} rejected as likely noise"
+        )
         print("  report: " + ", ".join(report.get("report_files", [])))
     return 0

@@ -47,14 +47,13 @@ def _auth(settings: Settings) -> StaffAuth:
 def _operator() -> str:
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # no login name in a container
+    except (OSError, KeyError):  # no login name in a container
         return "cli"
 
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        line = sys.stdin.readline()
-        return line[:-1] if line.endswith("\n") else line
+        return sys.stdin.readline().removesuffix("\n")
     if not sys.stdin.isatty():
         raise InputError("no terminal to prompt for the password; pipe it in with --password-stdin")
     first = getpass.getpass("password: ")
@@ -105,5 +104,7 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
         print_json(rows)
         return 0
     for r in rows:
-        print(f"{r['at'][:19]}  {r['username']:<16} {r['action']:<24} {r['target'] or ''}  {r['detail'] or ''}  {r['client'] or ''}".rstrip())
+        print(
+            f"{r['at'][:19]}  {r['username']:<16} {r['action']:<24} {r['target'] or ''}  {r['detail'] or ''}  {r['client'] or ''}".rstrip()
+        )
     return 0

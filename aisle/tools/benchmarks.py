@@ -92,9 +92,21 @@ def recombined_catalog(settings: Settings, n: int, seed: int = 7) -> list[dict[s
             d["attributes"] = {**p.attributes, "color": color.title()}
             d["price"] = round((p.price or 499) * rng.uniform(0.6, 1.6))
             d["id"] = f"SYN-{i:07d}"
-        rows.append({"id": d["id"], "title": d["title"], "description": d["description"], "category_path": d["category_path"], "brand": d["brand"],
-                     "price": d["price"], "currency": d["currency"], "attributes": d["attributes"], "rating": d["rating"],
-                     "image_url": d["image_url"], "url": d["url"]})
+        rows.append(
+            {
+                "id": d["id"],
+                "title": d["title"],
+                "description": d["description"],
+                "category_path": d["category_path"],
+                "brand": d["brand"],
+                "price": d["price"],
+                "currency": d["currency"],
+                "attributes": d["attributes"],
+                "rating": d["rating"],
+                "image_url": d["image_url"],
+                "url": d["url"],
+            }
+        )
     return rows
 
 
@@ -128,7 +140,10 @@ def bench_embed(settings: Settings, sizes: list[int] | None, device: str, quick:
 
     timed("sentence-transformers encode (default args)", lambda: model.encode(texts))
     timed("aisle embed_documents", lambda: emb.embed_documents(texts))
-    timed("aisle bucketed encoder", lambda: encode_bucketed(model, texts, settings.embedding.gpu_token_budget if dev == "cuda" else 4096))
+    timed(
+        "aisle bucketed encoder",
+        lambda: encode_bucketed(model, texts, settings.embedding.gpu_token_budget if dev == "cuda" else 4096),
+    )
     if dev == "cuda":
         half = SentenceEmbedder(_embedding(settings, device="cuda", precision="bf16"))
         half.warm_up()
@@ -136,8 +151,14 @@ def bench_embed(settings: Settings, sizes: list[int] | None, device: str, quick:
     base = rows["sentence-transformers encode (default args)"]["texts_per_s"]
     for r in rows.values():
         r["ratio_vs_baseline"] = round(r["texts_per_s"] / base, 2)
-    return {"benchmark": "embed", "env": _env(dev), "texts": n, "mean_tokens": round(statistics.mean(tokens), 1),
-            "baseline": "sentence-transformers encode (default args)", "rows": rows}
+    return {
+        "benchmark": "embed",
+        "env": _env(dev),
+        "texts": n,
+        "mean_tokens": round(statistics.mean(tokens), 1),
+        "baseline": "sentence-transformers encode (default args)",
+        "rows": rows,
+    }
 
 
 # --- ingest -------------------------------------------------------------------------------------
@@ -170,19 +191,33 @@ def bench_ingest(settings: Settings, sizes: list[int] | None, device: str, quick
             t_total = time.perf_counter() - t0
             t_ml = report.multilingual_s  # the second (multilingual) collection, when multilingual.catalog_vectors is on
             t_write = max(0.0, t_total - t_read - t_embed - t_ml)
-            rows.append({
-                "products": n, "kept": report.kept, "seconds_total": round(t_total, 2), "products_per_s": round(n / t_total, 1),
-                "stage_seconds": {"read_clean_dedup": round(t_read, 2), "embed": round(t_embed, 2), "chroma_write_and_rest": round(t_write, 2),
-                                  "multilingual_collection": round(t_ml, 2)},
-                "multilingual_share_of_total": round(t_ml / t_total, 3),
-                "embedding_only_products_per_s": round(n / t_embed, 1),
-                "ratio_end_to_end_vs_embedding_only": round((n / t_total) / (n / t_embed), 3),
-                "bottleneck": "encoder" if t_embed > t_write else "chroma",
-            })
+            rows.append(
+                {
+                    "products": n,
+                    "kept": report.kept,
+                    "seconds_total": round(t_total, 2),
+                    "products_per_s": round(n / t_total, 1),
+                    "stage_seconds": {
+                        "read_clean_dedup": round(t_read, 2),
+                        "embed": round(t_embed, 2),
+                        "chroma_write_and_rest": round(t_write, 2),
+                        "multilingual_collection": round(t_ml, 2),
+                    },
+                    "multilingual_share_of_total": round(t_ml / t_total, 3),
+                    "embedding_only_products_per_s": round(n / t_embed, 1),
+                    "ratio_end_to_end_vs_embedding_only": round((n / t_total) / (n / t_embed), 3),
+                    "bottleneck": "encoder" if t_embed > t_write else "chroma",
+                }
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return {"benchmark": "ingest", "env": _env(dev), "catalog": "recombined from the Flipkart sample (synthetic beyond 1,002 rows)",
-            "baseline": "embedding alone at the same size", "rows": rows}
+    return {
+        "benchmark": "ingest",
+        "env": _env(dev),
+        "catalog": "recombined from the Flipkart sample (synthetic beyond 1,002 rows)",
+        "baseline": "embedding alone at the same size",
+        "rows": rows,
+    }
 
 
 # --- query --------------------------------------------------------------------------------------
@@ -206,8 +241,11 @@ def bench_query(settings: Settings, sizes: list[int] | None, device: str, quick:
             t0 = time.perf_counter()
             for s in range(0, n, step):
                 e = min(n, s + step)
-                col.add(ids=[str(i) for i in range(s, e)], embeddings=vecs[s:e],
-                        metadatas=[{"price": float(prices[i]), "colors": [str(colors[i])]} for i in range(s, e)])
+                col.add(
+                    ids=[str(i) for i in range(s, e)],
+                    embeddings=vecs[s:e],
+                    metadatas=[{"price": float(prices[i]), "colors": [str(colors[i])]} for i in range(s, e)],
+                )
             t_add = time.perf_counter() - t0
             queries = rng.standard_normal((50, 384)).astype(np.float32)
             queries /= np.linalg.norm(queries, axis=1, keepdims=True)
@@ -225,23 +263,37 @@ def bench_query(settings: Settings, sizes: list[int] | None, device: str, quick:
             filtered = lat(lambda q, col=col, where=where: col.query(query_embeddings=[q], n_results=10, where=where))
             mask = (prices <= 1500) & (colors == "red")
 
-            def exact_search(q: np.ndarray, prices: np.ndarray = prices, colors: np.ndarray = colors, vecs: np.ndarray = vecs) -> np.ndarray:
+            def exact_search(
+                q: np.ndarray, prices: np.ndarray = prices, colors: np.ndarray = colors, vecs: np.ndarray = vecs
+            ) -> np.ndarray:
                 rows_ = np.flatnonzero((prices <= 1500) & (colors == "red"))  # the filter is part of the timed work
                 return rows_[np.argsort(-(vecs[rows_] @ q))[:10]]
 
             exact = lat(exact_search)
-            rows.append({
-                "vectors": n, "add_seconds": round(t_add, 1), "add_vectors_per_s": round(n / t_add, 1),
-                "unfiltered_p50_ms": _pct(unfiltered, 0.5), "unfiltered_p95_ms": _pct(unfiltered, 0.95),
-                "filtered_p50_ms": _pct(filtered, 0.5), "filtered_p95_ms": _pct(filtered, 0.95),
-                "numpy_exact_filtered_p50_ms": _pct(exact, 0.5),
-                "ratio_filtered_vs_numpy_exact": round(_pct(filtered, 0.5) / max(_pct(exact, 0.5), 1e-6), 2),
-                "filter_selectivity": round(float(mask.mean()), 4),
-            })
+            rows.append(
+                {
+                    "vectors": n,
+                    "add_seconds": round(t_add, 1),
+                    "add_vectors_per_s": round(n / t_add, 1),
+                    "unfiltered_p50_ms": _pct(unfiltered, 0.5),
+                    "unfiltered_p95_ms": _pct(unfiltered, 0.95),
+                    "filtered_p50_ms": _pct(filtered, 0.5),
+                    "filtered_p95_ms": _pct(filtered, 0.95),
+                    "numpy_exact_filtered_p50_ms": _pct(exact, 0.5),
+                    "ratio_filtered_vs_numpy_exact": round(_pct(filtered, 0.5) / max(_pct(exact, 0.5), 1e-6), 2),
+                    "filter_selectivity": round(float(mask.mean()), 4),
+                }
+            )
             del client
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return {"benchmark": "query", "env": _env("cpu"), "vectors": "synthetic unit vectors, 384-d", "baseline": "exact numpy search over the filtered rows", "rows": rows}
+    return {
+        "benchmark": "query",
+        "env": _env("cpu"),
+        "vectors": "synthetic unit vectors, 384-d",
+        "baseline": "exact numpy search over the filtered rows",
+        "rows": rows,
+    }
 
 
 # --- intents ------------------------------------------------------------------------------------
@@ -273,26 +325,72 @@ def bench_intents(settings: Settings, sizes: list[int] | None, device: str, quic
             clf.classify(t)
             lat.append((time.perf_counter() - t0) * 1000)
         acc = evaluate_examples(clf, dev)
-        rows[name] = {"p50_ms": _pct(lat, 0.5), "p95_ms": _pct(lat, 0.95), "accuracy": acc["accuracy"], "macro_f1": acc["macro_f1"]}
+        rows[name] = {
+            "p50_ms": _pct(lat, 0.5),
+            "p95_ms": _pct(lat, 0.95),
+            "accuracy": acc["accuracy"],
+            "macro_f1": acc["macro_f1"],
+        }
     base = rows["fp32"]["p50_ms"]
     for r in rows.values():
         r["speedup_vs_fp32"] = round(base / r["p50_ms"], 2)
     sources = dict(sorted(Counter(ex.source.split(":")[0] for ex in dev).items()))
-    return {"benchmark": "intents", "env": _env("cpu"), "model": path.name, "baseline": "fp32", "dev_examples": len(dev), "dev_sources": sources, "rows": rows}
+    return {
+        "benchmark": "intents",
+        "env": _env("cpu"),
+        "model": path.name,
+        "baseline": "fp32",
+        "dev_examples": len(dev),
+        "dev_sources": sources,
+        "rows": rows,
+    }
 
 
 # --- turn ---------------------------------------------------------------------------------------
 SCRIPT_MIX = [
-    "hi", "red women's sandals under 500", "cheaper ones", "show me more", "in blue", "the second one", "what is it made of?",
-    "analog watch for men", "how long does delivery take?", "what is your return policy?", "can I pay with UPI?",
-    "where is my order ORD-17004?", "karan.iyer1@example.com", "suggest a gift for my wife under 2000", "what's the weather in paris",
-    "I want to talk to a human", "coffee mug", "is there a fee to cancel my order?", "thanks", "bye",
+    "hi",
+    "red women's sandals under 500",
+    "cheaper ones",
+    "show me more",
+    "in blue",
+    "the second one",
+    "what is it made of?",
+    "analog watch for men",
+    "how long does delivery take?",
+    "what is your return policy?",
+    "can I pay with UPI?",
+    "where is my order ORD-17004?",
+    "karan.iyer1@example.com",
+    "suggest a gift for my wife under 2000",
+    "what's the weather in paris",
+    "I want to talk to a human",
+    "coffee mug",
+    "is there a fee to cancel my order?",
+    "thanks",
+    "bye",
 ]
 # the same kinds of turns from a Chinese shopper (written for the benchmark, not taken from any evaluation set)
 SCRIPT_MIX_ZH = [
-    "你好", "500元以下的女士红色凉鞋", "便宜一点的", "再看看更多", "要蓝色的", "第二个", "这个是什么材质的？",
-    "男士手表", "配送要几天？", "你们的退货政策是什么？", "可以用UPI付款吗？", "我的订单ORD-17004到哪了？", "karan.iyer1@example.com",
-    "两千以内送老婆的礼物", "巴黎今天天气怎么样", "我要转人工客服", "咖啡杯", "取消订单要收费吗？", "谢谢", "再见",
+    "你好",
+    "500元以下的女士红色凉鞋",
+    "便宜一点的",
+    "再看看更多",
+    "要蓝色的",
+    "第二个",
+    "这个是什么材质的？",
+    "男士手表",
+    "配送要几天？",
+    "你们的退货政策是什么？",
+    "可以用UPI付款吗？",
+    "我的订单ORD-17004到哪了？",
+    "karan.iyer1@example.com",
+    "两千以内送老婆的礼物",
+    "巴黎今天天气怎么样",
+    "我要转人工客服",
+    "咖啡杯",
+    "取消订单要收费吗？",
+    "谢谢",
+    "再见",
 ]
 
 
@@ -327,9 +425,13 @@ def _turn_store(settings: Settings, n: int, tmp: Path) -> Settings:
 
         for p in products:
             derive_facets(p)
-        vectors = np.stack([np.asarray(vec[real[int(p.id[4:]) % len(real)]["id"]]) + noise.normal(0, 0.01, 384) for p in products]).astype(np.float32)
+        vectors = np.stack(
+            [np.asarray(vec[real[int(p.id[4:]) % len(real)]["id"]]) + noise.normal(0, 0.01, 384) for p in products]
+        ).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        stack.store.upsert(name, [p.id for p in products], vectors, [p.embedding_text() for p in products], [p.to_metadata() for p in products])
+        stack.store.upsert(
+            name, [p.id for p in products], vectors, [p.embedding_text() for p in products], [p.to_metadata() for p in products]
+        )
     build_demo_orders(s, seed=7)
     return s
 
@@ -366,18 +468,37 @@ def bench_turn(settings: Settings, sizes: list[int] | None, device: str, quick: 
                 t0 = time.perf_counter()
                 agent.router.route(text)
                 router.append((time.perf_counter() - t0) * 1000)
-            rows.append({
-                "products": n, "turns": len(wall), "p50_ms": _pct(wall, 0.5), "p95_ms": _pct(wall, 0.95), "p99_ms": _pct(wall, 0.99),
-                "router_only_p50_ms": _pct(router, 0.5), "ratio_p50_vs_router_only": round(_pct(wall, 0.5) / _pct(router, 0.5), 2),
-                "zh": {"turns": len(wall_zh), "p50_ms": _pct(wall_zh, 0.5), "p95_ms": _pct(wall_zh, 0.95), "p99_ms": _pct(wall_zh, 0.99)},
-            })
+            rows.append(
+                {
+                    "products": n,
+                    "turns": len(wall),
+                    "p50_ms": _pct(wall, 0.5),
+                    "p95_ms": _pct(wall, 0.95),
+                    "p99_ms": _pct(wall, 0.99),
+                    "router_only_p50_ms": _pct(router, 0.5),
+                    "ratio_p50_vs_router_only": round(_pct(wall, 0.5) / _pct(router, 0.5), 2),
+                    "zh": {
+                        "turns": len(wall_zh),
+                        "p50_ms": _pct(wall_zh, 0.5),
+                        "p95_ms": _pct(wall_zh, 0.95),
+                        "p99_ms": _pct(wall_zh, 0.99),
+                    },
+                }
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     if len(rows) > 1:
         rows[-1]["ratio_p50_vs_smallest_catalog"] = round(rows[-1]["p50_ms"] / rows[0]["p50_ms"], 2)
-    return {"benchmark": "turn", "env": _env("cpu"), "script_mix": SCRIPT_MIX, "script_mix_zh": SCRIPT_MIX_ZH, "composer": settings.agent.composer,
-            "catalog": "Flipkart sample; beyond 1,002 products recombined, vectors copied from the source product",
-            "baseline": "the router alone (one classifier call)", "rows": rows}
+    return {
+        "benchmark": "turn",
+        "env": _env("cpu"),
+        "script_mix": SCRIPT_MIX,
+        "script_mix_zh": SCRIPT_MIX_ZH,
+        "composer": settings.agent.composer,
+        "catalog": "Flipkart sample; beyond 1,002 products recombined, vectors copied from the source product",
+        "baseline": "the router alone (one classifier call)",
+        "rows": rows,
+    }
 
 
 def bench_load(settings: Settings, sizes: list[int] | None, device: str, quick: bool) -> dict[str, Any]:
@@ -388,10 +509,19 @@ def bench_load(settings: Settings, sizes: list[int] | None, device: str, quick: 
     return {**result, "env": _env("cpu")}
 
 
-BENCHES = {"embed": bench_embed, "ingest": bench_ingest, "query": bench_query, "intents": bench_intents, "turn": bench_turn, "load": bench_load}
+BENCHES = {
+    "embed": bench_embed,
+    "ingest": bench_ingest,
+    "query": bench_query,
+    "intents": bench_intents,
+    "turn": bench_turn,
+    "load": bench_load,
+}
 
 
-def run(name: str, settings: Settings, out: Path, sizes: list[int] | None = None, device: str = "auto", quick: bool = False) -> dict[str, Any]:
+def run(
+    name: str, settings: Settings, out: Path, sizes: list[int] | None = None, device: str = "auto", quick: bool = False
+) -> dict[str, Any]:
     from aisle.models import pick_device
 
     result = BENCHES[name](settings, sizes, device, quick)

@@ -31,8 +31,15 @@ if TYPE_CHECKING:
     from agent.agent import Agent
     from aisle.settings import Settings
 
-CATEGORIES = [("analog watch for men", "watches"), ("coffee mug", "mug"), ("gold ring", "jewellery"), ("women's boots", "footwear"),
-              ("car sun shade", "automotive"), ("women's tops", "clothing"), ("phone wall charger", "mobiles")]
+CATEGORIES = [
+    ("analog watch for men", "watches"),
+    ("coffee mug", "mug"),
+    ("gold ring", "jewellery"),
+    ("women's boots", "footwear"),
+    ("car sun shade", "automotive"),
+    ("women's tops", "clothing"),
+    ("phone wall charger", "mobiles"),
+]
 PRODUCT_ID_RE = re.compile(r'data-product-id="([^"]+)"')
 
 
@@ -110,7 +117,13 @@ class WidgetEvent:
 def queue_call(http: httpx.Client, url: str, event: WidgetEvent, data: list[Any], session_hash: str) -> dict[str, Any]:
     """One Gradio event as a browser sends it: ``/gradio_api/queue/join``, then its ``process_completed`` message
     from the ``/gradio_api/queue/data`` stream. Raises ``httpx.HTTPStatusError`` when the join is refused."""
-    body = {"data": data, "fn_index": event.fn_index, "trigger_id": event.trigger_id, "session_hash": session_hash, "event_data": None}
+    body = {
+        "data": data,
+        "fn_index": event.fn_index,
+        "trigger_id": event.trigger_id,
+        "session_hash": session_hash,
+        "event_data": None,
+    }
     r = http.post(f"{url}/gradio_api/queue/join", json=body)
     r.raise_for_status()
     event_id = r.json()["event_id"]
@@ -177,11 +190,19 @@ class LoadResult:
             return round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))], 1) if lat else None
 
         return {
-            "path": self.path, "shoppers": self.shoppers, "duration_s": round(self.duration_s, 1), "turns": self.turns,
+            "path": self.path,
+            "shoppers": self.shoppers,
+            "duration_s": round(self.duration_s, 1),
+            "turns": self.turns,
             "throughput_turns_per_s": round(self.turns / self.duration_s, 2) if self.duration_s else 0.0,
-            "p50_ms": pct(0.5), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "errors": len(self.errors), "isolation_violations": len(self.violations), "shed_429_retried": self.shed,
-            "first_errors": self.errors[:5], "first_violations": self.violations[:5],
+            "p50_ms": pct(0.5),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+            "errors": len(self.errors),
+            "isolation_violations": len(self.violations),
+            "shed_429_retried": self.shed,
+            "first_errors": self.errors[:5],
+            "first_violations": self.violations[:5],
         }
 
 
@@ -201,8 +222,14 @@ def oracle(client: ChatClient) -> dict[str, list[list[str]]]:
     return out
 
 
-def run_load(make_client: Callable[[], ChatClient], orders: list[tuple[str, str]], shoppers: int = 50, duration_s: float = 20.0,
-             expected: dict[str, list[list[str]]] | None = None, path: str = "") -> LoadResult:
+def run_load(
+    make_client: Callable[[], ChatClient],
+    orders: list[tuple[str, str]],
+    shoppers: int = 50,
+    duration_s: float = 20.0,
+    expected: dict[str, list[list[str]]] | None = None,
+    path: str = "",
+) -> LoadResult:
     """Run ``shoppers`` threads until ``duration_s`` elapses (each finishes its current turn).
 
     Shopper ``i`` checks order ``orders[i % len(orders)]``. A 429 is not an error: the shopper
@@ -238,7 +265,7 @@ def run_load(make_client: Callable[[], ChatClient], orders: list[tuple[str, str]
                     session = call(client.new_session)
                 except TimeoutError:
                     break
-                except Exception as exc:  # counted, never fatal to the run
+                except Exception as exc:  # noqa: BLE001 (any failure is counted, never fatal to the run)
                     with lock:
                         result.errors.append(f"shopper {i} new session: {type(exc).__name__}: {exc}")
                     break
@@ -252,7 +279,7 @@ def run_load(make_client: Callable[[], ChatClient], orders: list[tuple[str, str]
                         reply = call(lambda text=text: client.say(text))
                     except TimeoutError:
                         break
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 (counted)
                         with lock:
                             result.errors.append(f"{session}: {type(exc).__name__}: {exc}")
                         break
@@ -307,11 +334,28 @@ def sqlite_write_ceiling(db_path: Any, threads: int = 4, duration_s: float = 3.0
     from agent.db import Database, SessionRepository, TurnLog
 
     db = Database(db_path)
-    state = json.dumps({"last_query": "coffee mug", "last_filters": {"price_max": 500}, "last_results": [f"P{i}" for i in range(10)]})
-    row = {"user_text": "coffee mug under 500", "reply_text": "Here's what I found… " * 8, "intent": "product_search", "confidence": 0.93,
-           "is_oos": 0, "top_k_json": "[]", "slots_json": "{}", "product_ids_json": json.dumps([f"P{i}" for i in range(5)]),
-           "citation_ids_json": "[]", "action": None, "handoff": 0, "handoff_reason": None, "latency_ms": 11.0,
-           "model_version": "bench", "degraded": 0, "text_hash": "x", "resolved": 1}
+    state = json.dumps(
+        {"last_query": "coffee mug", "last_filters": {"price_max": 500}, "last_results": [f"P{i}" for i in range(10)]}
+    )
+    row = {
+        "user_text": "coffee mug under 500",
+        "reply_text": "Here's what I found… " * 8,
+        "intent": "product_search",
+        "confidence": 0.93,
+        "is_oos": 0,
+        "top_k_json": "[]",
+        "slots_json": "{}",
+        "product_ids_json": json.dumps([f"P{i}" for i in range(5)]),
+        "citation_ids_json": "[]",
+        "action": None,
+        "handoff": 0,
+        "handoff_reason": None,
+        "latency_ms": 11.0,
+        "model_version": "bench",
+        "degraded": 0,
+        "text_hash": "x",
+        "resolved": 1,
+    }
     count = [0]
     lock = threading.Lock()
     deadline = time.monotonic() + duration_s
@@ -369,8 +413,10 @@ def bench(settings: Settings, levels: list[int] | None = None, duration_s: float
         agent.warm_up()
         orders = store_orders(agent)
         if not orders:
-            raise AisleError("the store has no orders (the load test checks each shopper's own order); "
-                             "run `aisle setup` (demo orders) or `aisle ingest orders FILE` first")
+            raise AisleError(
+                "the store has no orders (the load test checks each shopper's own order); "
+                "run `aisle setup` (demo orders) or `aisle ingest orders FILE` first"
+            )
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = int(sock.getsockname()[1])
@@ -407,15 +453,24 @@ def bench(settings: Settings, levels: list[int] | None = None, duration_s: float
             "baseline": "in-process Agent.respond from the same number of threads, same conversations, same run",
             "conversation": conversation("<category query>", "<own order id>", "<own e-mail>"),
             "duration_s_per_cell": duration_s,
-            "server_limits": {"max_in_flight_turns": http.max_in_flight_turns, "worker_threads": http.worker_threads,
-                              "widget_concurrency": http.widget_concurrency,
-                              "opened_for_the_run": "sessions_per_client_per_minute and turns_per_session_per_minute (all shoppers share 127.0.0.1)"},
+            "server_limits": {
+                "max_in_flight_turns": http.max_in_flight_turns,
+                "worker_threads": http.worker_threads,
+                "widget_concurrency": http.widget_concurrency,
+                "opened_for_the_run": "sessions_per_client_per_minute and turns_per_session_per_minute (all shoppers share 127.0.0.1)",
+            },
             "orders": len(orders),
             "rows": rows,
             "sqlite_turn_writes_per_s": ceiling,
-            "target": {"json_api_ratio_at_50": ">= 0.6, 0 errors, 0 isolation violations",
-                       "met": bool(at50 and (at50["json_api_ratio_to_in_process"] or 0) >= 0.6 and at50["json_api"]["errors"] == 0
-                                   and at50["json_api"]["isolation_violations"] == 0)},
+            "target": {
+                "json_api_ratio_at_50": ">= 0.6, 0 errors, 0 isolation violations",
+                "met": bool(
+                    at50
+                    and (at50["json_api_ratio_to_in_process"] or 0) >= 0.6
+                    and at50["json_api"]["errors"] == 0
+                    and at50["json_api"]["isolation_violations"] == 0
+                ),
+            },
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

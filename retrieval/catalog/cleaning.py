@@ -303,8 +303,19 @@ def flipkart_row(row: dict[str, Any]) -> CleanResult:
 
 
 NATIVE_FIELDS = {
-    "id", "title", "description", "category", "category_path", "brand", "price", "currency",
-    "attributes", "rating", "image_url", "url", "retail_price",
+    "id",
+    "title",
+    "description",
+    "category",
+    "category_path",
+    "brand",
+    "price",
+    "currency",
+    "attributes",
+    "rating",
+    "image_url",
+    "url",
+    "retail_price",
 }
 
 

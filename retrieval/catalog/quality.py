@@ -109,7 +109,7 @@ def find_near_duplicates(products: list[Product], threshold: float, max_block: i
     for members in blocks.values():
         members = members[:max_block]
         for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1:]:
+            for b in members[a_pos + 1 :]:
                 sim = jaccard(token_sets[a], token_sets[b])
                 if sim >= threshold:
                     out.append({"id": products[b].id, "similar_to": products[a].id, "similarity": round(sim, 3)})

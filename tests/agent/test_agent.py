@@ -57,7 +57,9 @@ def test_session_survives_a_restart(store_agent: Agent, store_settings, embedder
     s = sid()
     first = store_agent.respond(s, "analog watch for men")
     assert first.products
-    restarted = Agent(store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path))
+    restarted = Agent(
+        store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path)
+    )
     follow = restarted.respond(s, "cheaper ones")
     assert follow.products and max(p.price for p in follow.products) < min(p.price for p in first.products)
     assert all("watch" in p.category for p in follow.products)
@@ -82,7 +84,16 @@ def test_handoff_is_queued_with_reason_and_transcript(store_agent: Agent) -> Non
 
 def test_bad_input_never_crashes(store_agent: Agent) -> None:
     s = sid()
-    for text in ["", "   ", "\x00\x01\x02", "a" * 100_000, "\ud800 broken surrogate", "🛍️🛍️🛍️", "مرحبا", "<script>alert(1)</script>"]:
+    for text in [
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "a" * 100_000,
+        "\ud800 broken surrogate",
+        "🛍️🛍️🛍️",
+        "مرحبا",
+        "<script>alert(1)</script>",
+    ]:
         r = store_agent.respond(s, text)
         assert isinstance(r.text, str) and r.text
     assert "first 2,000 characters" in store_agent.respond(s, "b" * 5000).text
@@ -103,7 +114,12 @@ def test_never_reveals_another_customers_order(store_agent: Agent) -> None:
 def test_missing_model_degrades_to_keyword_routing(store_settings, embedders, tmp_path) -> None:
     from retrieval.factory import build_stack
 
-    broken = Agent(store_settings, build_stack(store_settings, embedders), Router(store_settings, model_dir=tmp_path / "no-model"), Database(tmp_path / "a.db"))
+    broken = Agent(
+        store_settings,
+        build_stack(store_settings, embedders),
+        Router(store_settings, model_dir=tmp_path / "no-model"),
+        Database(tmp_path / "a.db"),
+    )
     r = broken.respond(sid(), "I want to cancel my order")
     assert r.degraded and r.intent == "cancel_order" and "order number" in r.text
 
@@ -123,6 +139,6 @@ def test_langchain_composer_stays_within_the_facts() -> None:
 
     draft = "Order ORD-17006 (1 item, ₹1,599) was delivered on 2026-11-18."
     good = LangChainComposer(FakeListChatModel(responses=["Good news! Your order ORD-17006 (₹1,599) arrived on 2026-11-18."]))
-    assert good.polish(draft, "where is my order") .startswith("Good news")
+    assert good.polish(draft, "where is my order").startswith("Good news")
     invented = LangChainComposer(FakeListChatModel(responses=["Your order ORD-17006 arrived and you get a 10% discount!"]))
     assert invented.polish(draft, "where is my order") == draft  # "10" is not in the draft

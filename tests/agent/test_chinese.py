@@ -34,11 +34,22 @@ def chinese(text: str) -> bool:
 @pytest.mark.parametrize(
     ("text", "lang"),
     [
-        ("我的订单ORD-17004在哪里", Language.ZH), ("有没有 red 的连衣裙", Language.ZH), ("iPhone手机壳", Language.ZH),
-        ("karan@example.com 我的订单", Language.ZH), ("do you have 红色 dresses", Language.EN), ("where is my order", Language.EN),
-        ("mera order kahan hai", Language.EN), ("refund kab milega", Language.EN), ("¿dónde está mi pedido?", Language.OTHER),
-        ("où est ma commande", Language.OTHER), ("где мой заказ", Language.OTHER), ("मेरा ऑर्डर कहाँ है", Language.OTHER),
-        ("注文はどこですか", Language.OTHER), ("ORD-17004", None), ("👍", None), ("", None),
+        ("我的订单ORD-17004在哪里", Language.ZH),
+        ("有没有 red 的连衣裙", Language.ZH),
+        ("iPhone手机壳", Language.ZH),
+        ("karan@example.com 我的订单", Language.ZH),
+        ("do you have 红色 dresses", Language.EN),
+        ("where is my order", Language.EN),
+        ("mera order kahan hai", Language.EN),
+        ("refund kab milega", Language.EN),
+        ("¿dónde está mi pedido?", Language.OTHER),
+        ("où est ma commande", Language.OTHER),
+        ("где мой заказ", Language.OTHER),
+        ("मेरा ऑर्डर कहाँ है", Language.OTHER),
+        ("注文はどこですか", Language.OTHER),
+        ("ORD-17004", None),
+        ("👍", None),
+        ("", None),
     ],
 )
 def test_language_is_detected_by_the_dominant_script(text: str, lang: Language | None) -> None:
@@ -59,25 +70,63 @@ def _sample_args(name: str) -> list[tuple]:
     from retrieval.schema import Product
 
     product = Product(id="P1", title="lumo strappy flat sandals", price=449.0, attributes={"color": "Red"}, colors=["red"])
-    orders = [Order(order_id="ORD-17004", email="a@b.c", name="Wei", status=st, placed_at="2026-11-01T10:00:00", total=1299.0, currency="INR",
-                    items=[{"product_id": "P1", "qty": 1}], shipped_at="2026-11-02T10:00:00", delivered_at="2026-11-05T10:00:00",
-                    carrier="BlueDart", tracking_number="BD123", refund_status=None, refund_amount=None)
-              for st in ("pending", "shipped", "delivered", "cancelled")]
+    orders = [
+        Order(
+            order_id="ORD-17004",
+            email="a@b.c",
+            name="Wei",
+            status=st,
+            placed_at="2026-11-01T10:00:00",
+            total=1299.0,
+            currency="INR",
+            items=[{"product_id": "P1", "qty": 1}],
+            shipped_at="2026-11-02T10:00:00",
+            delivered_at="2026-11-05T10:00:00",
+            carrier="BlueDart",
+            tracking_number="BD123",
+            refund_status=None,
+            refund_amount=None,
+        )
+        for st in ("pending", "shipped", "delivered", "cancelled")
+    ]
     table: dict[str, list[tuple]] = {
         "small_talk": [(i,) for i in ("greeting", "goodbye", "thank_you", "are_you_a_bot", "what_can_i_ask_you")],
-        "out_of_scope": [(True,), (False,)], "clarify": [(["track_order", "cancel_order"],), (["get_refund"],)],
-        "truncated": [(2000,)], "product_line": [(1, product)],
-        "products": [([product], "红色凉鞋", ["under ₹500", "red"], [], None, False), ([], "dress", ["for women"], [], None, False),
-                     ([product], "sandals", [], ["in red"], "same_budget", True), ([], "x", [], [], "no_more", False)],
+        "out_of_scope": [(True,), (False,)],
+        "clarify": [(["track_order", "cancel_order"],), (["get_refund"],)],
+        "truncated": [(2000,)],
+        "product_line": [(1, product)],
+        "products": [
+            ([product], "红色凉鞋", ["under ₹500", "red"], [], None, False),
+            ([], "dress", ["for women"], [], None, False),
+            ([product], "sandals", [], ["in red"], "same_budget", True),
+            ([], "x", [], [], "no_more", False),
+        ],
         "recommendations": [([(product, "why")], "similar", product), ([], "picks", None)],
-        "ordinal_out_of_range": [(3,)], "faq": [("Shipping costs", "Standard shipping is free.")],
-        "faq_guess": [("Shipping costs", "Standard shipping is free.")], "faq_not_sure": [("Shipping costs",), (None,)],
+        "ordinal_out_of_range": [(3,)],
+        "faq": [("Shipping costs", "Standard shipping is free.")],
+        "faq_guess": [("Shipping costs", "Standard shipping is free.")],
+        "faq_not_sure": [("Shipping costs",), (None,)],
         "ask_verification": [("track_order", None, None), ("cancel_order", "ORD-17004", None), ("track_order", None, "digest")],
-        "verification_failed": [(2,)], "order_status": [(o,) for o in orders], "invoice": [(o,) for o in orders[:2]],
-        "refund_status": [(o,) for o in orders], "confirm": [("cancel_order", orders[0]), ("start_return", orders[2])],
-        "action_result": [(ActionResult(True, "x", k, orders[2], {"days": 40, "window": 30}),) for k in
-                          ("cancel_done", "cancel_denied", "cancel_already", "return_started", "return_window_passed", "return_not_delivered", "return_already")],
-        "handoff": [("negative_sentiment",), ("requested",)], "chip": [("cheaper",), ("in_color",)], "intent_chip": [("track_order",)],
+        "verification_failed": [(2,)],
+        "order_status": [(o,) for o in orders],
+        "invoice": [(o,) for o in orders[:2]],
+        "refund_status": [(o,) for o in orders],
+        "confirm": [("cancel_order", orders[0]), ("start_return", orders[2])],
+        "action_result": [
+            (ActionResult(True, "x", k, orders[2], {"days": 40, "window": 30}),)
+            for k in (
+                "cancel_done",
+                "cancel_denied",
+                "cancel_already",
+                "return_started",
+                "return_window_passed",
+                "return_not_delivered",
+                "return_already",
+            )
+        ],
+        "handoff": [("negative_sentiment",), ("requested",)],
+        "chip": [("cheaper",), ("in_color",)],
+        "intent_chip": [("track_order",)],
         "product_answer": [("lumo sandals", "They are made of PU.")],
     }
     return table.get(name, [()])
@@ -118,7 +167,11 @@ def test_chinese_follow_up_words_are_understood() -> None:
     assert extract("服务态度太差了，我要投诉你们").negative >= 0.6
     zh = ChineseComposer()  # the Chinese chips say what the slots understand
     assert extract(zh.chip("cheaper")).cheaper and extract(zh.chip("more")).more and extract(zh.chip("first_one")).ordinal == 0
-    assert extract(zh.chip("yes")).yes and extract(zh.chip("no")).no and extract(zh.chip("in_color", color="black")).filters.colors == ["black"]
+    assert (
+        extract(zh.chip("yes")).yes
+        and extract(zh.chip("no")).no
+        and extract(zh.chip("in_color", color="black")).filters.colors == ["black"]
+    )
 
 
 @pytest.mark.unit
@@ -140,7 +193,9 @@ def test_handwritten_chinese_data_covers_every_intent() -> None:
     from aisle.settings import PACKAGE_DATA
 
     rows = [json.loads(line) for line in (PACKAGE_DATA / "intents" / "zh_train.jsonl").read_text(encoding="utf-8").splitlines()]
-    english = {json.loads(line)["intent"] for line in (PACKAGE_DATA / "intents" / "train.jsonl").read_text(encoding="utf-8").splitlines()}
+    english = {
+        json.loads(line)["intent"] for line in (PACKAGE_DATA / "intents" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    }
     counts = Counter(r["intent"] for r in rows)
     assert set(counts) == english and min(counts.values()) >= 15
     assert len({r["text"] for r in rows}) == len(rows)
@@ -153,21 +208,45 @@ def test_chinese_text_passes_the_training_data_quality_gate() -> None:
     from finetune.quality import run_gate
     from finetune.schema import Example
 
-    train = [Example(t, i) for t, i in [("我的订单到哪了", "track_order"), ("帮我查一下物流", "track_order"), ("我要退货", "get_refund"),
-                                         ("怎么申请退款", "get_refund"), ("我的订单到哪了", "track_order")]]
+    train = [
+        Example(t, i)
+        for t, i in [
+            ("我的订单到哪了", "track_order"),
+            ("帮我查一下物流", "track_order"),
+            ("我要退货", "get_refund"),
+            ("怎么申请退款", "get_refund"),
+            ("我的订单到哪了", "track_order"),
+        ]
+    ]
     dev = [Example("快递到哪里了", "track_order"), Example("退货流程怎么走", "get_refund")]
     res = run_gate(train, dev, QualitySettings(min_examples_per_label=1), noise=False)
-    assert [e.text for e in res.train] == ["我的订单到哪了", "帮我查一下物流", "我要退货", "怎么申请退款"]  # only the exact copy dropped
+    assert [e.text for e in res.train] == [
+        "我的订单到哪了",
+        "帮我查一下物流",
+        "我要退货",
+        "怎么申请退款",
+    ]  # only the exact copy dropped
     assert len(res.dev) == 2
 
 
 # --- the multilingual router (real encoder) ---------------------------------------------------------------
 HELD_OUT = [  # written for this test, not in zh_train.jsonl
-    ("帮我看看包裹到哪儿了", "track_order"), ("我不想要这个订单了，帮我取消", "cancel_order"), ("衣服有质量问题，我想退货", "get_refund"),
-    ("钱什么时候退到我卡上", "track_refund"), ("能用UPI付款吗", "check_payment_methods"), ("送货要几天能到", "delivery_period"),
-    ("登录密码忘了", "recover_password"), ("我想找真人客服", "contact_human_agent"), ("有没有蓝色的背包", "product_search"),
-    ("你好啊", "greeting"), ("太感谢你了", "thank_you"), ("帮我写一首关于春天的诗", "out_of_scope"), ("明天北京会下雪吗", "out_of_scope"),
-    ("怎样开电子发票", "get_invoice"), ("我要注销账号", "delete_account"), ("退货政策是怎样的", "check_refund_policy"),
+    ("帮我看看包裹到哪儿了", "track_order"),
+    ("我不想要这个订单了，帮我取消", "cancel_order"),
+    ("衣服有质量问题，我想退货", "get_refund"),
+    ("钱什么时候退到我卡上", "track_refund"),
+    ("能用UPI付款吗", "check_payment_methods"),
+    ("送货要几天能到", "delivery_period"),
+    ("登录密码忘了", "recover_password"),
+    ("我想找真人客服", "contact_human_agent"),
+    ("有没有蓝色的背包", "product_search"),
+    ("你好啊", "greeting"),
+    ("太感谢你了", "thank_you"),
+    ("帮我写一首关于春天的诗", "out_of_scope"),
+    ("明天北京会下雪吗", "out_of_scope"),
+    ("怎样开电子发票", "get_invoice"),
+    ("我要注销账号", "delete_account"),
+    ("退货政策是怎样的", "check_refund_policy"),
 ]
 
 
@@ -278,7 +357,9 @@ def test_chinese_order_flow_verifies_and_answers_in_chinese(zh_agent) -> None:
     ask = zh_agent.respond(s, "我的订单到哪了")
     assert ask.intent == "track_order" and chinese(ask.text) and "ORD-" in ask.text
     wrong = zh_agent.respond(s, f"{row['order_id']} nobody@example.com")
-    assert wrong.language == "zh" and chinese(wrong.text) and row["order_id"] not in wrong.text.split("。")[0].replace("订单号", "")
+    assert (
+        wrong.language == "zh" and chinese(wrong.text) and row["order_id"] not in wrong.text.split("。")[0].replace("订单号", "")
+    )
     ok = zh_agent.respond(s, f"订单号 {row['order_id']}，邮箱 {row['email']}")
     assert ok.action == "order_status" and ok.language == "zh" and row["order_id"] in ok.text and chinese(ok.text)
 

@@ -70,7 +70,9 @@ def test_router_answers_with_a_known_label_and_a_probability(intent_router: Inte
 
 
 def test_router_routes_plain_requests(intent_router: IntentRouter) -> None:
-    assert intent_router.route_message("where is my order", slot_lib.extract("where is my order")).prediction.intent == "track_order"
+    assert (
+        intent_router.route_message("where is my order", slot_lib.extract("where is my order")).prediction.intent == "track_order"
+    )
     assert intent_router.route_message("hello", slot_lib.extract("hello")).prediction.intent == "greeting"
 
 
@@ -100,7 +102,10 @@ CALLS: dict[str, Callable[[Any], Any]] = {
 def _composers() -> list[Any]:
     from agent.composer import composer_for
 
-    return [pytest.param(TemplateComposer(), marks=unit, id="en"), pytest.param(composer_for("zh", "Aisle Demo Store"), marks=unit, id="zh")]
+    return [
+        pytest.param(TemplateComposer(), marks=unit, id="en"),
+        pytest.param(composer_for("zh", "Aisle Demo Store"), marks=unit, id="zh"),
+    ]
 
 
 @pytest.mark.parametrize("composer", _composers())
@@ -131,7 +136,12 @@ def reranker(request: pytest.FixtureRequest) -> Reranker:
 
 @unit
 def test_reranker_keeps_the_hits_and_the_best_first(reranker: Reranker) -> None:
-    hits = [_hit("a", "red cotton kurta", 1.0), _hit("b", "red cotton kurta xl", 0.95), _hit("c", "blue silk saree", 0.9), _hit("d", "steel bottle", 0.5)]
+    hits = [
+        _hit("a", "red cotton kurta", 1.0),
+        _hit("b", "red cotton kurta xl", 0.95),
+        _hit("c", "blue silk saree", 0.9),
+        _hit("d", "steel bottle", 0.5),
+    ]
     out = reranker("red kurta", hits)
     assert sorted(h.product.id for h in out) == ["a", "b", "c", "d"] and out[0].product.id == "a"
     assert reranker("x", []) == []

@@ -22,8 +22,14 @@ def test_all_scripted_conversations_pass(store_settings, store_agent) -> None:
 
 
 def test_expectations_are_checked() -> None:
-    reply = Reply(text="Here you go", intent="product_search", confidence=0.9,
-                  products=[ProductCard("P1", "Red sandal", 600.0, "INR", "footwear > sandals", "lumo", {"color": "Red"}, None, None, "why")])
+    reply = Reply(
+        text="Here you go",
+        intent="product_search",
+        confidence=0.9,
+        products=[
+            ProductCard("P1", "Red sandal", 600.0, "INR", "footwear > sandals", "lumo", {"color": "Red"}, None, None, "why")
+        ],
+    )
     assert check(reply, {"intent": "product_search", "products_nonempty": True}) == []
     problems = check(reply, {"all_products": {"max_price": 500, "brand": "rivo"}, "reply_not_contains": "here", "handoff": True})
     assert len(problems) == 4

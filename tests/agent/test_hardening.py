@@ -71,6 +71,9 @@ def _fill_disk(conn) -> None:
     for size in (1500, 400, 100, 10, 1):  # ever smaller rows until not even a byte fits
         try:
             while True:
-                conn.execute("INSERT INTO turns(session_id, idx, created_at, user_text, reply_text, intent, confidence) VALUES ('pad', 0, 'x', ?, '', 'pad', 0)", ("p" * size,))
+                conn.execute(
+                    "INSERT INTO turns(session_id, idx, created_at, user_text, reply_text, intent, confidence) VALUES ('pad', 0, 'x', ?, '', 'pad', 0)",
+                    ("p" * size,),
+                )
         except sqlite3.OperationalError as exc:
             assert "full" in str(exc)

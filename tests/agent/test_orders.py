@@ -18,8 +18,16 @@ NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
 
 def _order(oid: str, status: str, delivered_days_ago: int | None = None) -> dict:
-    o = {"order_id": oid, "email": "a@example.com", "name": "A", "status": status, "items": [{"product_id": "P1", "qty": 1, "price": 499}],
-         "placed_at": (NOW - timedelta(days=40)).isoformat(), "total": 499, "currency": "INR"}
+    o = {
+        "order_id": oid,
+        "email": "a@example.com",
+        "name": "A",
+        "status": status,
+        "items": [{"product_id": "P1", "qty": 1, "price": 499}],
+        "placed_at": (NOW - timedelta(days=40)).isoformat(),
+        "total": 499,
+        "currency": "INR",
+    }
     if delivered_days_ago is not None:
         o["delivered_at"] = (NOW - timedelta(days=delivered_days_ago)).isoformat()
     return o
@@ -28,8 +36,17 @@ def _order(oid: str, status: str, delivered_days_ago: int | None = None) -> dict
 @pytest.fixture
 def store(settings) -> OrderStore:
     s = OrderStore(settings)
-    s.upsert([validate_order(o) for o in [_order("ORD-1001", "processing"), _order("ORD-1002", "shipped"),
-                                           _order("ORD-1003", "delivered", 5), _order("ORD-1004", "delivered", 45)]])
+    s.upsert(
+        [
+            validate_order(o)
+            for o in [
+                _order("ORD-1001", "processing"),
+                _order("ORD-1002", "shipped"),
+                _order("ORD-1003", "delivered", 5),
+                _order("ORD-1004", "delivered", 45),
+            ]
+        ]
+    )
     return s
 
 
@@ -46,7 +63,9 @@ def test_cancel_only_while_not_shipped(store: OrderStore) -> None:
     assert store.cancel("ORD-1001").message_key == "cancel_already"
     denied = store.cancel("ORD-1002")
     assert not denied.ok and store.get("ORD-1002").status == "shipped"
-    outcomes = [r["outcome"] for r in store.db.query("SELECT outcome FROM actions WHERE action='cancel_order' ORDER BY action_id")]
+    outcomes = [
+        r["outcome"] for r in store.db.query("SELECT outcome FROM actions WHERE action='cancel_order' ORDER BY action_id")
+    ]
     assert outcomes == ["done", "already_cancelled", "denied"]  # every action is recorded
     with pytest.raises(NotFoundError):
         store.cancel("ORD-0000")
@@ -62,8 +81,17 @@ def test_returns_only_inside_the_window(store: OrderStore) -> None:
 
 def test_ingest_rejects_bad_rows_with_file_and_line(settings, tmp_path: Path) -> None:
     f = tmp_path / "orders.jsonl"
-    rows = [json.dumps(_order("ORD-2001", "pending")), "{broken", json.dumps({**_order("ORD-2002", "lost"), }),
-            json.dumps({**_order("ORD-2003", "pending"), "email": "not-an-email"}), json.dumps({**_order("ORD-2004", "pending"), "items": []})]
+    rows = [
+        json.dumps(_order("ORD-2001", "pending")),
+        "{broken",
+        json.dumps(
+            {
+                **_order("ORD-2002", "lost"),
+            }
+        ),
+        json.dumps({**_order("ORD-2003", "pending"), "email": "not-an-email"}),
+        json.dumps({**_order("ORD-2004", "pending"), "items": []}),
+    ]
     f.write_text("\n".join(rows) + "\n")
     report = OrderStore(settings).ingest(f)
     assert report["loaded"] == 1 and report["rejected"] == 4

@@ -10,14 +10,31 @@ from finetune.classifier import IntentPrediction
 
 # phrasings written for these tests (the wild evaluation set is never read by tests or rules)
 ASKS_FOR_A_PERSON = [
-    "can i talk to a human", "connect me with an agent please", "I need a real person", "agent pls", "HUMAN",
-    "representative", "let me speak to someone from your team", "transfer me to a live agent", "put me through to a supervisor",
-    "i don't want to talk to a bot", "no more bots, get me a person", "insaan se baat karao", "kisi aadmi se baat karni hai",
-    "bot se baat nahi karni", "Real person please!!",
+    "can i talk to a human",
+    "connect me with an agent please",
+    "I need a real person",
+    "agent pls",
+    "HUMAN",
+    "representative",
+    "let me speak to someone from your team",
+    "transfer me to a live agent",
+    "put me through to a supervisor",
+    "i don't want to talk to a bot",
+    "no more bots, get me a person",
+    "insaan se baat karao",
+    "kisi aadmi se baat karni hai",
+    "bot se baat nahi karni",
+    "Real person please!!",
 ]
 NOT_A_REQUEST = [
-    "are you a bot?", "am i talking to a real person", "is this a human", "what is your customer care number",
-    "the delivery agent was rude to me", "where is my order", "someone stole my parcel", "red shoes for men under 1000",
+    "are you a bot?",
+    "am i talking to a real person",
+    "is this a human",
+    "what is your customer care number",
+    "the delivery agent was rude to me",
+    "where is my order",
+    "someone stole my parcel",
+    "red shoes for men under 1000",
 ]
 
 
@@ -77,7 +94,9 @@ def test_catalog_words_make_a_search_only_when_shopping_is_plausible(ranked: lis
     from agent.session import SessionState
 
     pred = IntentPrediction("out_of_scope", ranked[0][1], ranked[:3], True, "test", ranked)
-    decision = _policy().decide("mobile football something", slots.extract("mobile football something"), pred, SessionState(), _Catalog(True))
+    decision = _policy().decide(
+        "mobile football something", slots.extract("mobile football something"), pred, SessionState(), _Catalog(True)
+    )
     assert (decision.route is Route.SEARCH) is searched
 
 
@@ -88,7 +107,9 @@ def test_clarify_options_come_from_articles_then_the_router() -> None:
     def hit(intents: list[str]) -> FaqHit:
         return FaqHit(FaqEntry(id="x", title="t", body="b", intents=intents), 0.5, MatchExplanation())
 
-    options = clarify_options([hit(["get_refund", "check_refund_policy"]), hit([])], [("out_of_scope", 0.5), ("get_refund", 0.2), ("track_refund", 0.1)])
+    options = clarify_options(
+        [hit(["get_refund", "check_refund_policy"]), hit([])], [("out_of_scope", 0.5), ("get_refund", 0.2), ("track_refund", 0.1)]
+    )
     assert options == ["get_refund", "check_refund_policy", "track_refund"]
 
 
@@ -114,7 +135,9 @@ def test_help_centre_question_the_router_cannot_place_is_answered_not_refused(de
     def turn(text: str) -> Turn:
         from agent import slots
 
-        return Turn("s1", text, SessionState(), slots.extract(text), IntentPrediction("out_of_scope", 0.9, [("out_of_scope", 0.9)], True))
+        return Turn(
+            "s1", text, SessionState(), slots.extract(text), IntentPrediction("out_of_scope", 0.9, [("out_of_scope", 0.9)], True)
+        )
 
     draft = rescue.run(turn("can you gift wrap my order for a birthday?"))
     assert draft is not None and draft.citations and "gift" in draft.citations[0].title.lower()
@@ -141,5 +164,8 @@ def test_question_gate_and_catalog_threshold_are_chosen_by_right_decisions() -> 
     # question may go to messages the router gives OOS < 0.99 (the 0.95 and 0.97 ones), not to the 0.999 one
     assert calibrate_clarify_gate(cases, n_oos=40, oos_answered=1)["rescue_clarify_max_oos_prob"] == 0.99
     assert calibrate_clarify_gate(cases, n_oos=10, oos_answered=1)["rescue_clarify_max_oos_prob"] <= 0.9  # a tighter budget
-    shopping = [([("out_of_scope", 0.5), ("product_search", 0.4)], "product_search"), ([("out_of_scope", 0.9), ("recommendation", 0.08)], "out_of_scope")]
+    shopping = [
+        ([("out_of_scope", 0.5), ("product_search", 0.4)], "product_search"),
+        ([("out_of_scope", 0.9), ("recommendation", 0.08)], "out_of_scope"),
+    ]
     assert calibrate_catalog_rescue(shopping)["catalog_rescue_min_product_prob"] <= 0.4

@@ -27,7 +27,16 @@ def tiny_intents(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-SHIFT_LABELS = ("greeting", "track_order", "cancel_order", "get_refund", "track_refund", "check_payment_methods", "delivery_period", "out_of_scope")
+SHIFT_LABELS = (
+    "greeting",
+    "track_order",
+    "cancel_order",
+    "get_refund",
+    "track_refund",
+    "check_payment_methods",
+    "delivery_period",
+    "out_of_scope",
+)
 
 
 @pytest.fixture(scope="session")

@@ -19,14 +19,23 @@ def _base(tiny: Path) -> tuple[list[Example], list[Example]]:
 SHIFTED = ("track_order", "cancel_order", "get_refund", "track_refund", "check_payment_methods", "delivery_period")
 
 
-def _corrections(n_per: int, noise: float, seed: int = 1, labels: tuple[str, ...] = ("track_order", "cancel_order")) -> list[dict]:
+def _corrections(
+    n_per: int, noise: float, seed: int = 1, labels: tuple[str, ...] = ("track_order", "cancel_order")
+) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     stream = [ex for ex in hinglish("train", n_per, 13) if ex.intent in labels]
     for i, ex in enumerate(stream):
         wrong = rng.random() < noise
         label = rng.choice([lbl for lbl in labels if lbl != ex.intent]) if wrong else ex.intent
-        rows.append({"text": ex.text, "intent": label, "source": "feedback:test", "meta": {"session": f"s{i}", "wrong": wrong, "predicted": "out_of_scope", "reviewer": "staff-1"}})
+        rows.append(
+            {
+                "text": ex.text,
+                "intent": label,
+                "source": "feedback:test",
+                "meta": {"session": f"s{i}", "wrong": wrong, "predicted": "out_of_scope", "reviewer": "staff-1"},
+            }
+        )
     return rows
 
 
@@ -38,7 +47,9 @@ def test_noise_filter_catches_most_injected_wrong_corrections(settings, tiny_int
     # pooled: measured 19 of 29 wrong corrections caught, 9 of 131 right ones flagged.
     caught = reached = right_flagged = right_total = 0
     for seed in range(1, 9):
-        rows = list({r["text"]: r for r in reversed(_corrections(30, noise=0.15, seed=seed))}.values())[::-1]  # first of each, in stream order
+        rows = list({r["text"]: r for r in reversed(_corrections(30, noise=0.15, seed=seed))}.values())[
+            ::-1
+        ]  # first of each, in stream order
         wrong = {(r["text"], r["intent"]) for r in rows if r["meta"]["wrong"]}
         right = {(r["text"], r["intent"]) for r in rows if not r["meta"]["wrong"]}
         _, info, gate = merge_through_gate(base, [feedback_example(r) for r in rows], dev, s, LoopConfig(), 13)
@@ -60,9 +71,12 @@ def test_noise_filter_catches_most_injected_wrong_corrections(settings, tiny_int
 
 
 def test_feedback_weights_and_holdout_are_deterministic() -> None:
-    rows = [feedback_example({"text": f"t{i}", "intent": "a", "meta": {"session": f"s{i}", "predicted": "b" if i % 2 else "a"}}) for i in range(200)]
-    a1, h1 = holdout_split(rows, 0.2)
-    a2, h2 = holdout_split(rows, 0.2)
+    rows = [
+        feedback_example({"text": f"t{i}", "intent": "a", "meta": {"session": f"s{i}", "predicted": "b" if i % 2 else "a"}})
+        for i in range(200)
+    ]
+    _, h1 = holdout_split(rows, 0.2)
+    _, h2 = holdout_split(rows, 0.2)
     assert [e.text for e in h1] == [e.text for e in h2] and 20 <= len(h1) <= 60
     w = per_example_weights([Example("base", "a"), *rows[:2]], LoopConfig())
     assert w[0] == 1.0 and w[2] > w[1] > 1.0  # hard (misrouted) feedback counts most
@@ -80,12 +94,23 @@ def test_one_round_raises_shifted_accuracy_without_hurting_dev(settings: Setting
     before = registry.current()
     shifted = [ex for ex in hinglish("test", 6, 13) if ex.intent in SHIFTED]
     acc_before = evaluate_examples(IntentClassifier(before.path), shifted)["accuracy"]
-    report = retrain(settings, shift_intents / "train.jsonl", shift_intents / "dev.jsonl", _corrections(8, noise=0.0, labels=SHIFTED), LoopConfig(holdout_fraction=0.0, feedback_weighting=False), cfg, progress=False)
+    report = retrain(
+        settings,
+        shift_intents / "train.jsonl",
+        shift_intents / "dev.jsonl",
+        _corrections(8, noise=0.0, labels=SHIFTED),
+        LoopConfig(holdout_fraction=0.0, feedback_weighting=False),
+        cfg,
+        progress=False,
+    )
     after = registry.current()
     assert report["decision"] == "promoted" and after.name != before.name, report["gate"]
     acc_after = evaluate_examples(IntentClassifier(after.path), shifted)["accuracy"]
     assert acc_after > acc_before
-    assert report["candidate_metrics"]["dev"]["accuracy"] >= report["current_metrics"]["dev"]["accuracy"] - settings.intents.gate_tolerance
+    assert (
+        report["candidate_metrics"]["dev"]["accuracy"]
+        >= report["current_metrics"]["dev"]["accuracy"] - settings.intents.gate_tolerance
+    )
     md = next(p for p in report["report_files"] if p.endswith(".md"))
     assert "PROMOTED" in Path(md).read_text()
 
@@ -99,7 +124,14 @@ def test_running_router_picks_up_promotions_and_rollbacks(settings: Settings, ti
     train_router(settings, tiny_intents / "train.jsonl", tiny_intents / "dev.jsonl", cfg=cfg, progress=False)
     router = Router(settings)
     first = router.classifier().version
-    train_router(settings, tiny_intents / "train.jsonl", tiny_intents / "dev.jsonl", cfg=cfg.model_copy(update={"seed": 3}), promote=False, progress=False)
+    train_router(
+        settings,
+        tiny_intents / "train.jsonl",
+        tiny_intents / "dev.jsonl",
+        cfg=cfg.model_copy(update={"seed": 3}),
+        promote=False,
+        progress=False,
+    )
     registry = ModelRegistry(settings.intent_models_dir)
     second = next(v.name for v in registry.versions() if v.name != first)
     registry.promote(second)

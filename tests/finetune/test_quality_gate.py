@@ -18,9 +18,13 @@ def ex(text: str, intent: str, group: str = "") -> Example:
 
 def test_duplicates_conflicts_and_leakage_are_removed_and_counted() -> None:
     train = [
-        ex("Where is my order?", "track_order"), ex("where is my order", "track_order"),  # duplicate after normalising
-        ex("track my parcel please", "track_order"), ex("cancel it", "cancel_order"), ex("cancel it", "track_order"),  # conflict
-        ex("please cancel my order", "cancel_order"), ex("stop my order", "cancel_order", group="g1"),
+        ex("Where is my order?", "track_order"),
+        ex("where is my order", "track_order"),  # duplicate after normalising
+        ex("track my parcel please", "track_order"),
+        ex("cancel it", "cancel_order"),
+        ex("cancel it", "track_order"),  # conflict
+        ex("please cancel my order", "cancel_order"),
+        ex("stop my order", "cancel_order", group="g1"),
     ]
     dev = [
         ex("where is my order?", "track_order"),  # exact leak
@@ -47,11 +51,42 @@ def test_a_label_with_one_example_is_a_clear_error() -> None:
 
 def test_confident_learning_flags_injected_wrong_labels() -> None:
     clean = {
-        "greeting": ["hi", "hello there", "hey", "good morning", "hello", "hi there", "hey there", "good evening", "howdy", "greetings"],
-        "track_order": ["where is my order", "track my order", "order status please", "where's my package", "track package",
-                        "has my order shipped", "when will my order arrive", "status of my order", "track my parcel", "where is my parcel"],
-        "cancel_order": ["cancel my order", "i want to cancel", "cancel the order please", "please cancel it", "cancel purchase",
-                         "stop my order", "cancel order now", "how to cancel my order", "cancel my purchase", "cancel this order"],
+        "greeting": [
+            "hi",
+            "hello there",
+            "hey",
+            "good morning",
+            "hello",
+            "hi there",
+            "hey there",
+            "good evening",
+            "howdy",
+            "greetings",
+        ],
+        "track_order": [
+            "where is my order",
+            "track my order",
+            "order status please",
+            "where's my package",
+            "track package",
+            "has my order shipped",
+            "when will my order arrive",
+            "status of my order",
+            "track my parcel",
+            "where is my parcel",
+        ],
+        "cancel_order": [
+            "cancel my order",
+            "i want to cancel",
+            "cancel the order please",
+            "please cancel it",
+            "cancel purchase",
+            "stop my order",
+            "cancel order now",
+            "how to cancel my order",
+            "cancel my purchase",
+            "cancel this order",
+        ],
     }
     texts, labels = [], []
     for label, items in clean.items():
@@ -72,23 +107,31 @@ def test_feedback_noise_rule_flags_corrections_that_disagree_with_their_look_ali
     from finetune.quality import flag_feedback_noise
 
     classes = ["cancel_order", "greeting", "track_order"]
-    probs = np.array([
-        [0.05, 0.05, 0.90],  # base row, ignored
-        [0.10, 0.05, 0.85],  # "mera order kahan hai" corrected to track_order: plausible
-        [0.62, 0.03, 0.35],  # corrected to greeting, the folds say cancel_order: flagged
-        [0.40, 0.20, 0.40],  # corrected to greeting with p=0.2: uncertain, kept
-    ])
+    probs = np.array(
+        [
+            [0.05, 0.05, 0.90],  # base row, ignored
+            [0.10, 0.05, 0.85],  # "mera order kahan hai" corrected to track_order: plausible
+            [0.62, 0.03, 0.35],  # corrected to greeting, the folds say cancel_order: flagged
+            [0.40, 0.20, 0.40],  # corrected to greeting with p=0.2: uncertain, kept
+        ]
+    )
     labels = ["track_order", "track_order", "greeting", "greeting"]
     assert flag_feedback_noise(probs, classes, labels, [1, 2, 3], max_given=0.1, min_pred=0.3) == [2]
 
 
 def test_the_test_split_is_cleaned_and_kept_apart_from_train_and_dev() -> None:
-    train = [ex("where is my order", "track_order", "fam-a"), ex("track my parcel", "track_order", "fam-a"), ex("cancel my order", "cancel_order", "fam-b"),
-             ex("please cancel it", "cancel_order", "fam-b")]
+    train = [
+        ex("where is my order", "track_order", "fam-a"),
+        ex("track my parcel", "track_order", "fam-a"),
+        ex("cancel my order", "cancel_order", "fam-b"),
+        ex("please cancel it", "cancel_order", "fam-b"),
+    ]
     dev = [ex("has my package shipped yet", "track_order", "fam-c"), ex("stop the purchase", "cancel_order", "fam-d")]
     test = [
         ex("Where is my order?", "track_order", "fam-e"),  # exact copy of a train text
-        ex("is my parcel on its way", "track_order", "fam-c"),  # same family as a dev row: the group rule fires (no split in the name)
+        ex(
+            "is my parcel on its way", "track_order", "fam-c"
+        ),  # same family as a dev row: the group rule fires (no split in the name)
         ex("i changed my mind, call off the order", "cancel_order", "fam-f"),  # new
     ]
     result = run_gate(train, dev, QualitySettings(near_duplicate_jaccard=0.75), noise=False, test=test)
@@ -131,8 +174,14 @@ def test_gate_compares_with_versions_trained_on_the_same_splits_only(tmp_path) -
     for v in ("v0003-a", "v0001-a", "v0002-a"):
         reg.promote(v)
     scores = {
-        ("v0001-a", "dev"): 0.90, ("v0002-a", "dev"): 0.891, ("v0003-a", "dev"): 0.99, ("v0004-a", "dev"): 0.893,
-        ("v0001-a", "test"): 0.80, ("v0002-a", "test"): 0.80, ("v0003-a", "test"): 0.99, ("v0004-a", "test"): 0.75,
+        ("v0001-a", "dev"): 0.90,
+        ("v0002-a", "dev"): 0.891,
+        ("v0003-a", "dev"): 0.99,
+        ("v0004-a", "dev"): 0.893,
+        ("v0001-a", "test"): 0.80,
+        ("v0002-a", "test"): 0.80,
+        ("v0003-a", "test"): 0.99,
+        ("v0004-a", "test"): 0.75,
     }
     calls: list[str] = []
 
@@ -140,7 +189,10 @@ def test_gate_compares_with_versions_trained_on_the_same_splits_only(tmp_path) -
         calls.append(path.name)
         return {"macro_f1": scores[(path.name, rows[0])]}
 
-    splits = [GateSplit("dev", ["dev"], "D", ("dev_file_sha256", "dev_sha256"), unrecorded_ok=True), GateSplit("test", ["test"], "T", ("test_sha256",))]
+    splits = [
+        GateSplit("dev", ["dev"], "D", ("dev_file_sha256", "dev_sha256"), unrecorded_ok=True),
+        GateSplit("test", ["test"], "T", ("test_sha256",)),
+    ]
     d = gate_candidate(reg, reg.root / "v0004-a", splits, evaluate, ["macro_f1"], 0.01, history=3)
     assert not d.passed
     assert "dev: not worse" in d.reason  # 0.893 vs the best 0.90: within 1 point

@@ -98,7 +98,14 @@ def knn_router(tiny_intents: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
     out = tmp_path_factory.mktemp("knn") / "router"
     cfg = Settings(home=tmp_path_factory.mktemp("home")).intents
-    train_approach("knn+logreg", load_examples(tiny_intents / "train.jsonl"), load_examples(tiny_intents / "dev.jsonl"), cfg, out, progress=False)
+    train_approach(
+        "knn+logreg",
+        load_examples(tiny_intents / "train.jsonl"),
+        load_examples(tiny_intents / "dev.jsonl"),
+        cfg,
+        out,
+        progress=False,
+    )
     return out
 
 
@@ -202,7 +209,9 @@ def test_setup_defers_only_what_is_missing(settings) -> None:
 
 
 @pytest.mark.slow
-def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the_background(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`aisle setup` promotes the fast approach, a background process trains the configured one and the
     running router picks it up without a restart (here: kNN first, then a logistic head, to stay quick)."""
     import subprocess
@@ -213,14 +222,18 @@ def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the
     from aisle.settings import Settings
 
     config = tmp_path / "aisle.toml"
-    config.write_text('[intents]\napproach = "logreg"\nfast_approach = "knn"\n[multilingual]\nenabled = false\ncatalog_vectors = false\n')
+    config.write_text(
+        '[intents]\napproach = "logreg"\nfast_approach = "knn"\n[multilingual]\nenabled = false\ncatalog_vectors = false\n'
+    )
     monkeypatch.setenv("AISLE_CONFIG", str(config))
     home = tmp_path / "store"
     demo = tmp_path / "demo.jsonl"
     subprocess.run([sys.executable, "-m", "aisle.cli", "demo-data", "--catalog-out", str(demo)], check=True)
     monkeypatch.setenv("AISLE_DATA__PRODUCTS", str(demo))
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "aisle.cli", "--home", str(home), "setup"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "aisle.cli", "--home", str(home), "setup"], check=True, capture_output=True, text=True
+    ).stdout
     assert "finishing in the background" in out and "ready." in out
     settings = Settings.load().with_home(home)
     state = router_status(settings)
@@ -238,3 +251,20 @@ def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the
     else:  # the gate may refuse it; then the fast router stays, and the refusal is what the console shows
         assert final.approach == "knn" and final.training["result"]["gate"]["passed"] is False
     assert time.perf_counter() - t0 < 900
+
+
+def test_character_ngram_router_reads_typos_and_reloads_without_pickles(tiny_intents: Path, tmp_path: Path) -> None:
+    from aisle.settings import Settings
+    from finetune.pipeline import train_approach
+
+    out = tmp_path / "tfidf"
+    cfg = Settings(home=tmp_path / "home").intents
+    train_approach(
+        "tfidf", load_examples(tiny_intents / "train.jsonl"), load_examples(tiny_intents / "dev.jsonl"), cfg, out, progress=False
+    )
+    assert sorted(p.name for p in out.iterdir() if p.suffix in (".npz", ".pkl", ".joblib")) == ["tfidf.npz"]
+    clf = IntentClassifier(out)
+    assert clf.approach == "tfidf"
+    for text, intent in (("pls cancle my oder", "cancel_order"), ("wher is my pakage", "track_order")):
+        in_scope = [label for label, _ in clf.classify(text).top_k if label != "out_of_scope"]
+        assert in_scope[0] == intent, (text, clf.classify(text).top_k)  # 16 examples per label: the best in-scope guess

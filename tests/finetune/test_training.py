@@ -53,7 +53,9 @@ def test_train_register_promote_evaluate_and_rollback(settings, tiny_intents: Pa
     assert any(e["event"] == "promoted" for e in reg.history())
 
 
-def test_gate_refuses_a_deliberately_bad_model(settings, tiny_intents: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_refuses_a_deliberately_bad_model(
+    settings, tiny_intents: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _train(tiny_intents, "--json") == 0
     capsys.readouterr()
     reg = ModelRegistry(settings.intent_models_dir)
@@ -63,11 +65,29 @@ def test_gate_refuses_a_deliberately_bad_model(settings, tiny_intents: Path, tmp
     labels = [r["intent"] for r in rows]
     bad_dir = tmp_path / "bad"
     bad_dir.mkdir()
-    (bad_dir / "train.jsonl").write_text("".join(json.dumps({"text": r["text"], "intent": labels[(i * 7 + 3) % len(labels)]}) + "\n" for i, r in enumerate(rows)))
+    (bad_dir / "train.jsonl").write_text(
+        "".join(json.dumps({"text": r["text"], "intent": labels[(i * 7 + 3) % len(labels)]}) + "\n" for i, r in enumerate(rows))
+    )
     (bad_dir / "dev.jsonl").write_text((tiny_intents / "dev.jsonl").read_text())
     # the gate compares on the *fixed* dev set (the good one): use it explicitly
-    assert main(["train", "intents", "--data", str(bad_dir / "train.jsonl"), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "3",
-                 "--approach", "finetune", "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "intents",
+                "--data",
+                str(bad_dir / "train.jsonl"),
+                "--dev",
+                str(tiny_intents / "dev.jsonl"),
+                "--epochs",
+                "3",
+                "--approach",
+                "finetune",
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["promoted"] is False and not summary["gate"]["passed"]
     assert reg.current().name == good.name
@@ -103,5 +123,23 @@ def test_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_label_with_one_example_fails_training(settings, tmp_path: Path, tiny_intents: Path) -> None:
     f = tmp_path / "train.jsonl"
-    f.write_text((tiny_intents / "train.jsonl").read_text() + json.dumps({"text": "what a lovely day", "intent": "weather_chat"}) + "\n")
-    assert main(["train", "intents", "--data", str(f), "--dev", str(tiny_intents / "dev.jsonl"), "--epochs", "1", "--approach", "finetune"]) == 2
+    f.write_text(
+        (tiny_intents / "train.jsonl").read_text() + json.dumps({"text": "what a lovely day", "intent": "weather_chat"}) + "\n"
+    )
+    assert (
+        main(
+            [
+                "train",
+                "intents",
+                "--data",
+                str(f),
+                "--dev",
+                str(tiny_intents / "dev.jsonl"),
+                "--epochs",
+                "1",
+                "--approach",
+                "finetune",
+            ]
+        )
+        == 2
+    )

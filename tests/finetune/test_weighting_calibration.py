@@ -49,14 +49,16 @@ def test_ece_is_zero_when_confidence_matches_accuracy() -> None:
 def test_oos_by_class_or_low_confidence() -> None:
     labels = ["greeting", "out_of_scope", "track_order"]
     probs = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.4, 0.25, 0.35]])
-    preds, conf = decide(probs, labels, "out_of_scope", threshold=0.5)
+    preds, _conf = decide(probs, labels, "out_of_scope", threshold=0.5)
     assert preds == ["greeting", "out_of_scope", "out_of_scope"]
     gold = ["greeting", "out_of_scope", "out_of_scope"]
     assert tune_oos_threshold(probs, labels, gold, "out_of_scope") > 0.4
 
 
 def test_metrics_and_the_promotion_gate() -> None:
-    m = intent_metrics(["a", "b", "out_of_scope", "out_of_scope"], ["a", "out_of_scope", "out_of_scope", "b"], np.array([0.9, 0.6, 0.8, 0.7]))
+    m = intent_metrics(
+        ["a", "b", "out_of_scope", "out_of_scope"], ["a", "out_of_scope", "out_of_scope", "b"], np.array([0.9, 0.6, 0.8, 0.7])
+    )
     assert m["accuracy"] == 0.5 and m["oos_recall"] == 0.5 and m["oos_precision"] == 0.5 and m["in_scope_accuracy"] == 0.5
     ok = compare({"macro_f1": 0.90, "accuracy": 0.95}, {"macro_f1": 0.902, "accuracy": 0.94}, ["macro_f1", "accuracy"], 0.005)
     assert ok.passed

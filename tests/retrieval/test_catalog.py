@@ -49,7 +49,13 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 
 def test_broken_jsonl_rows_are_rejected_with_file_and_line(tmp_path: Path) -> None:
-    good = {"id": "A1", "title": "Red cotton shirt", "price": 499, "category": "clothing > shirts", "attributes": {"color": "red"}}
+    good = {
+        "id": "A1",
+        "title": "Red cotton shirt",
+        "price": 499,
+        "category": "clothing > shirts",
+        "attributes": {"color": "red"},
+    }
     f = _write(
         tmp_path / "cat.jsonl",
         [
@@ -85,7 +91,7 @@ def test_wrong_columns_missing_file_and_empty_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="empty"):
         detect(_write(tmp_path / "e.jsonl", [""]))
     with pytest.raises(DataError, match="no usable rows"):
-        read_catalog(_write(tmp_path / "bad.jsonl", ["[1,2]", "{\"id\": \"\"}"]))
+        read_catalog(_write(tmp_path / "bad.jsonl", ["[1,2]", '{"id": ""}']))
 
 
 def test_short_and_long_csv_rows_are_rejected(tmp_path: Path) -> None:

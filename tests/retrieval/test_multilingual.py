@@ -16,9 +16,15 @@ from retrieval.query import normalize_zh_numbers, parse_query, zh_number
 @pytest.mark.parametrize(
     ("text", "lo", "hi"),
     [
-        ("500元以下的红色连衣裙", None, 500), ("两千以内的手表", None, 2000), ("1000到2000元的女士上衣", 1000, 2000),
-        ("一千到两千的耳机", 1000, 2000), ("三百块的杯子", None, 300), ("预算800买运动鞋", None, 800), ("2万以上的手表", 20000, None),
-        ("低于300的T恤", None, 300), ("一千五左右的鞋", 1200, 1800),
+        ("500元以下的红色连衣裙", None, 500),
+        ("两千以内的手表", None, 2000),
+        ("1000到2000元的女士上衣", 1000, 2000),
+        ("一千到两千的耳机", 1000, 2000),
+        ("三百块的杯子", None, 300),
+        ("预算800买运动鞋", None, 800),
+        ("2万以上的手表", 20000, None),
+        ("低于300的T恤", None, 300),
+        ("一千五左右的鞋", 1200, 1800),
     ],
 )
 def test_chinese_price_phrases_become_filters(text: str, lo: float | None, hi: float | None) -> None:
@@ -54,7 +60,9 @@ def ml_embedder():
 
 def test_translations_are_closer_than_unrelated_phrases(ml_embedder) -> None:
     zh = ml_embedder.embed_queries(["红色连衣裙", "我的订单在哪里", "可以货到付款吗", "男士手表", "我忘记密码了"])
-    en = ml_embedder.embed_documents(["red dress", "where is my order", "can I pay cash on delivery", "men's watch", "I forgot my password"])
+    en = ml_embedder.embed_documents(
+        ["red dress", "where is my order", "can I pay cash on delivery", "men's watch", "I forgot my password"]
+    )
     sims = zh @ en.T
     assert (sims.argmax(axis=1) == np.arange(5)).all()
     assert np.trace(sims) / 5 > (sims.sum() - np.trace(sims)) / 20 + 0.05
@@ -85,7 +93,9 @@ def test_ingest_builds_the_multilingual_collection(demo_stack) -> None:
     ml = demo_stack.ml_store
     s = demo_stack.retriever.settings
     assert ml is not None and ml.count(s.multilingual.products_collection) == demo_stack.store.count(s.chroma.products_collection)
-    assert ml.count(s.multilingual.faq_collection) > demo_stack.store.count(s.chroma.faq_collection)  # articles + their sample questions
+    assert ml.count(s.multilingual.faq_collection) > demo_stack.store.count(
+        s.chroma.faq_collection
+    )  # articles + their sample questions
 
 
 def test_chinese_search_keeps_price_and_colour_filters(demo_stack) -> None:
@@ -101,7 +111,10 @@ def test_a_chinese_noun_outside_the_glossary_is_found_by_the_multilingual_vector
     found = [h.product.id for h in r.search_products("芦荟凝胶", k=3).hits]
     assert found[0] == "DEMO-047"
     # without it nothing matches the words: only the "no text, best-rated items" fallback answers
-    assert all(h.why.dense_rank is None and h.why.lexical_rank is None for h in r.search_products("芦荟凝胶", k=3, multilingual=False).hits)
+    assert all(
+        h.why.dense_rank is None and h.why.lexical_rank is None
+        for h in r.search_products("芦荟凝胶", k=3, multilingual=False).hits
+    )
 
 
 def test_english_search_is_unchanged_by_the_multilingual_side(demo_stack) -> None:

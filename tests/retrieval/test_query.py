@@ -38,7 +38,9 @@ def test_price_phrasings(text: str, lo: float | None, hi: float | None) -> None:
     assert (p.min_price, p.max_price) == (lo, hi)
 
 
-@pytest.mark.parametrize("text", ["pack of 2 socks", "500 ml bottle", "size 8 shoes", "jeans 28-32", "show me 2 watches", "phone from 2016"])
+@pytest.mark.parametrize(
+    "text", ["pack of 2 socks", "500 ml bottle", "size 8 shoes", "jeans 28-32", "show me 2 watches", "phone from 2016"]
+)
 def test_numbers_that_are_not_prices(text: str) -> None:
     p = parse_price(text)
     assert p.min_price is None and p.max_price is None

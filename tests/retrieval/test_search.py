@@ -81,7 +81,14 @@ col = c.get_collection({s.chroma.products_collection!r})
 res = col.query(query_texts=["analog watch"], n_results=1)
 print(json.dumps({{"ef": type(col.configuration["embedding_function"]).__name__, "top": res["metadatas"][0][0]["title"]}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["ef"] == "AisleEmbeddingFunction"
@@ -127,8 +134,11 @@ def test_exact_filtered_search_matches_chroma(demo_stack) -> None:
     from retrieval.retriever import HybridRetriever
 
     s = demo_stack.store.settings
-    chroma_only = HybridRetriever(s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
-                                  demo_stack.store, demo_stack.embedder)
+    chroma_only = HybridRetriever(
+        s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
+        demo_stack.store,
+        demo_stack.embedder,
+    )
     assert demo_stack.retriever.catalog().vectors is not None
     for query in ["sandals under 1000", "black leather for men", "kids shoes in red", "cotton shirt between 500 and 1500"]:
         planned = [h.product.id for h in demo_stack.retriever.search_products(query, k=5, mode="dense").hits]
@@ -143,8 +153,11 @@ def test_similar_products_use_the_same_planner(demo_stack) -> None:
     from retrieval.schema import SearchFilters
 
     s = demo_stack.store.settings
-    chroma_only = HybridRetriever(s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
-                                  demo_stack.store, demo_stack.embedder)
+    chroma_only = HybridRetriever(
+        s.model_copy(update={"retrieval": s.retrieval.model_copy(update={"exact_search_max_rows": 0})}),
+        demo_stack.store,
+        demo_stack.embedder,
+    )
     anchor = demo_stack.retriever.catalog().records[0]
     band = SearchFilters(max_price=(anchor.price or 1000) * 2)
     planned = [h.product.id for h in demo_stack.retriever.similar_products(anchor.id, k=4, filters=band)]

@@ -15,8 +15,20 @@ import pytest
 from aisle.tools.loadtest import WidgetEvent, queue_call
 from tests.ui.conftest import Server
 
-STAFF_WORDS = ("aisle-kpis", "aisle-queue", "aisle-transcript", "Handoff id", "Item id", "Open handoffs", "Analytics", "Review",
-               "Mark handled", "Promote", "Audit", "Top unanswered")
+STAFF_WORDS = (
+    "aisle-kpis",
+    "aisle-queue",
+    "aisle-transcript",
+    "Handoff id",
+    "Item id",
+    "Open handoffs",
+    "Analytics",
+    "Review",
+    "Mark handled",
+    "Promote",
+    "Audit",
+    "Top unanswered",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +53,10 @@ def test_only_tokens_this_store_signed_are_accepted(srv: Server) -> None:
     kind, rid, issued, sig = good.split(".")
     flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
     forged = [
-        "", "shopper-42", "api-" + rid, rid,  # client-chosen ids, and the bare session id
+        "",
+        "shopper-42",
+        "api-" + rid,
+        rid,  # client-chosen ids, and the bare session id
         f"{kind}.{rid}.{issued}.{flipped}",  # a forged signature
         f"{kind}.{'0' * 32}.{issued}.{sig}",  # someone else's id under this signature
         f"web.{rid}.{issued}.{sig}",  # the kind changed
@@ -61,7 +76,8 @@ def test_only_tokens_this_store_signed_are_accepted(srv: Server) -> None:
 
 def test_one_token_cannot_reach_another_conversation(srv: Server) -> None:
     oid, email, tracking = srv.agent.db.query(
-        "SELECT order_id, email, tracking_number FROM orders WHERE status = 'shipped' AND tracking_number IS NOT NULL ORDER BY order_id LIMIT 1")[0]
+        "SELECT order_id, email, tracking_number FROM orders WHERE status = 'shipped' AND tracking_number IS NOT NULL ORDER BY order_id LIMIT 1"
+    )[0]
     alice, mallory = srv.new_session(), srv.new_session()
     verified = srv.chat(f"where is my order {oid}? my email is {email}", alice)
     assert oid in verified["text"]
@@ -74,7 +90,10 @@ def test_one_token_cannot_reach_another_conversation(srv: Server) -> None:
         assert email not in out["text"] and tracking not in out["text"], out["text"]
         assert out["session_id"] != alice_sid
     # and cannot rate Alice's reply
-    r = httpx.post(f"{srv.url}/api/feedback", json={"session": mallory, "turn_id": verified["turn_id"], "rating": -1, "correction": "delete_account"})
+    r = httpx.post(
+        f"{srv.url}/api/feedback",
+        json={"session": mallory, "turn_id": verified["turn_id"], "rating": -1, "correction": "delete_account"},
+    )
     assert r.status_code == 404 and alice_sid not in r.text
     assert not srv.agent.db.query("SELECT 1 FROM feedback WHERE turn_id = ?", (verified["turn_id"],))
 
@@ -130,7 +149,9 @@ def test_the_shopper_app_holds_no_staff_component_or_event(srv: Server) -> None:
     # Gradio's API page documents nothing, and no index beyond the shopper events exists
     info = httpx.get(f"{srv.url}/gradio_api/info").json()
     assert not info.get("named_endpoints") and not info.get("unnamed_endpoints")
-    r = httpx.post(f"{srv.url}/gradio_api/queue/join", json={"data": [], "fn_index": len(config["dependencies"]) + 5, "session_hash": "x"})
+    r = httpx.post(
+        f"{srv.url}/gradio_api/queue/join", json={"data": [], "fn_index": len(config["dependencies"]) + 5, "session_hash": "x"}
+    )
     assert r.status_code >= 400
     r = httpx.post(f"{srv.url}/gradio_api/upload", files={"files": ("a.txt", b"x" * 1000)})
     assert r.status_code == 404  # no uploads into the server's cache
@@ -159,7 +180,9 @@ def test_oversized_requests_get_413(store_agent) -> None:
 
         r = httpx.post(f"{server.url}/api/chat", content=chunks(), headers={"content-type": "application/json"})
         assert r.status_code == 413
-        r = httpx.post(f"{server.url}/gradio_api/queue/join", json={"data": ["z" * 9000, [], None], "fn_index": 0, "session_hash": "big"})
+        r = httpx.post(
+            f"{server.url}/gradio_api/queue/join", json={"data": ["z" * 9000, [], None], "fn_index": 0, "session_hash": "big"}
+        )
         assert r.status_code == 413
         assert server.chat("x" * 3000, token)["text"]  # under the body limit: the agent cuts it and says so
     finally:

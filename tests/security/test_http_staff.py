@@ -11,10 +11,26 @@ import pytest
 from aisle.tools.loadtest import WidgetEvent, queue_call
 from tests.ui.conftest import STAFF_PASSWORD, Server
 
-ANON_GETS = ["", "/", "/config", "/config/", "/gradio_api/info", "/gradio_api/openapi.json", "/gradio_api/queue/data?session_hash=x",
-             "/gradio_api/file=/etc/passwd", "/file=/etc/passwd", "/gradio_api/upload_progress?upload_id=x", "/theme.css",
-             "/gradio_api/app_id", "/gradio_api/token", "/login_check", "/gradio_api/startup-events", "/monitoring", "/manifest.json",
-             "/gradio_api/call/analytics/x"]
+ANON_GETS = [
+    "",
+    "/",
+    "/config",
+    "/config/",
+    "/gradio_api/info",
+    "/gradio_api/openapi.json",
+    "/gradio_api/queue/data?session_hash=x",
+    "/gradio_api/file=/etc/passwd",
+    "/file=/etc/passwd",
+    "/gradio_api/upload_progress?upload_id=x",
+    "/theme.css",
+    "/gradio_api/app_id",
+    "/gradio_api/token",
+    "/login_check",
+    "/gradio_api/startup-events",
+    "/monitoring",
+    "/manifest.json",
+    "/gradio_api/call/analytics/x",
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +83,9 @@ def test_every_console_route_refuses_a_stranger(srv: Server, cookie: str | None)
 def test_the_console_on_its_own_port_refuses_strangers_and_is_absent_from_the_shopper_port(own_port: Server) -> None:
     with httpx.Client(timeout=30) as client:
         _assert_refused(_anonymous_attempts(own_port.staff_url, "/staff", client), "/staff/login")
-        _assert_refused([(p, client.get(f"{own_port.staff_url}{p}")) for p in ("/config", "/gradio_api/info", "/docs")], "/staff/login")
+        _assert_refused(
+            [(p, client.get(f"{own_port.staff_url}{p}")) for p in ("/config", "/gradio_api/info", "/docs")], "/staff/login"
+        )
         assert client.get(f"{own_port.staff_url}/", follow_redirects=False).headers["location"] == "/staff/"
         for p in ("/staff/", "/staff/config", "/staff/login"):  # the shopper port has no console at all
             r = client.get(f"{own_port.url}{p}")
@@ -86,14 +104,25 @@ def test_login_and_logout(srv: Server) -> None:
     with httpx.Client(timeout=30, base_url=srv.url) as c:
         for user, pw in (("ann", "wrong password!"), ("nobody", STAFF_PASSWORD)):
             r = c.post("/staff/login", data={"username": user, "password": pw})
-            assert r.status_code == 401 and "wrong user name or password" in r.text and "aisle_staff" not in r.headers.get("set-cookie", "")
+            assert (
+                r.status_code == 401
+                and "wrong user name or password" in r.text
+                and "aisle_staff" not in r.headers.get("set-cookie", "")
+            )
         assert audit("login_failed") == failed + 2
-        r = c.post("/staff/login", data={"username": "ann", "password": STAFF_PASSWORD}, headers={"origin": "https://evil.example"})
+        r = c.post(
+            "/staff/login", data={"username": "ann", "password": STAFF_PASSWORD}, headers={"origin": "https://evil.example"}
+        )
         assert r.status_code == 403  # a login posted from another site
         r = c.post("/staff/login", data={"username": "ann", "password": STAFF_PASSWORD})
         assert r.status_code == 303 and r.headers["location"] == "/staff/"
         set_cookie = r.headers["set-cookie"].lower()
-        assert "httponly" in set_cookie and "samesite=strict" in set_cookie and "path=/staff" in set_cookie and "max-age=" in set_cookie
+        assert (
+            "httponly" in set_cookie
+            and "samesite=strict" in set_cookie
+            and "path=/staff" in set_cookie
+            and "max-age=" in set_cookie
+        )
         assert c.get("/staff/config").status_code == 200
         value = c.cookies["aisle_staff"]
         assert c.post("/staff/logout").status_code == 303
@@ -108,7 +137,9 @@ def test_failed_logins_are_throttled(store_agent) -> None:
     server.add_staff("carol")
     try:
         with httpx.Client(timeout=30, base_url=server.url) as c:
-            codes = [c.post("/staff/login", data={"username": "carol", "password": f"guess-{i}-xxxxx"}).status_code for i in range(5)]
+            codes = [
+                c.post("/staff/login", data={"username": "carol", "password": f"guess-{i}-xxxxx"}).status_code for i in range(5)
+            ]
             right = c.post("/staff/login", data={"username": "carol", "password": STAFF_PASSWORD})
         assert codes == [401, 401, 401, 429, 429]
         assert right.status_code == 429  # even the right password waits: guessing cannot go on
@@ -125,7 +156,9 @@ def test_staff_actions_are_audited_and_show_only_references(srv: Server) -> None
     reply = srv.chat("I want to talk to a human", token)
     assert reply["handoff"]
     sid = reply["session_id"]
-    handoff_id = srv.agent.db.query("SELECT handoff_id FROM handoffs WHERE session_id = ? ORDER BY handoff_id DESC", (sid,))[0]["handoff_id"]
+    handoff_id = srv.agent.db.query("SELECT handoff_id FROM handoffs WHERE session_id = ? ORDER BY handoff_id DESC", (sid,))[0][
+        "handoff_id"
+    ]
     with srv.staff_client("bob") as bob:
         base = f"{srv.url}/staff"
         queue = queue_call(bob, base, _event(bob, srv.url, "queue"), [], "bob-1")
@@ -135,7 +168,9 @@ def test_staff_actions_are_audited_and_show_only_references(srv: Server) -> None
         assert "human" in str(shown["output"]["data"][0]).lower() and sid not in str(shown)
         queue_call(bob, base, _event(bob, srv.url, "close_handoff"), [handoff_id], "bob-1")
     assert srv.agent.db.query("SELECT status FROM handoffs WHERE handoff_id = ?", (handoff_id,))[0]["status"] == "closed"
-    rows = srv.agent.db.query("SELECT username, action, target, client FROM staff_audit WHERE target = ? ORDER BY audit_id", (f"handoff:{handoff_id}",))
+    rows = srv.agent.db.query(
+        "SELECT username, action, target, client FROM staff_audit WHERE target = ? ORDER BY audit_id", (f"handoff:{handoff_id}",)
+    )
     assert [(r["username"], r["action"]) for r in rows] == [("bob", "view_transcript"), ("bob", "close_handoff")]
     assert all(r["client"] == "127.0.0.1" for r in rows)
 
@@ -154,14 +189,19 @@ def test_promotion_only_by_named_users(srv: Server) -> None:
         out = queue_call(ann, f"{srv.url}/staff", _event(ann, srv.url, "promote"), [current], "ann-2")
         assert f"current → {current}" in str(out["output"]["data"][0])
     assert registry.current().name == current and "ann" in registry.history()[-1]["reason"]
-    actions = [r["action"] for r in srv.agent.db.query("SELECT action FROM staff_audit WHERE target = ? ORDER BY audit_id", (current,))]
+    actions = [
+        r["action"] for r in srv.agent.db.query("SELECT action FROM staff_audit WHERE target = ? ORDER BY audit_id", (current,))
+    ]
     assert actions[-2:] == ["promote_denied", "promote"]
 
 
 def test_reviewing_needs_a_login_and_is_recorded(srv: Server) -> None:
     token = srv.new_session()
     reply = srv.chat("where is the nearest cinema", token)
-    r = httpx.post(f"{srv.url}/api/feedback", json={"session": token, "turn_id": reply["turn_id"], "rating": -1, "correction": "delete_account"})
+    r = httpx.post(
+        f"{srv.url}/api/feedback",
+        json={"session": token, "turn_id": reply["turn_id"], "rating": -1, "correction": "delete_account"},
+    )
     assert r.status_code == 200
     with srv.staff_client("bob") as bob:
         base = f"{srv.url}/staff"
@@ -169,9 +209,15 @@ def test_reviewing_needs_a_login_and_is_recorded(srv: Server) -> None:
         item = srv.agent.db.query("SELECT item_id, status FROM review_items WHERE turn_id = ?", (reply["turn_id"],))[0]
         # a stranger replays the reviewer's event: refused, the item is untouched
         accept = _event(bob, srv.url, "review_reject")
-        r = httpx.post(f"{base}/gradio_api/queue/join", json={"data": [item["item_id"], None], "fn_index": accept.fn_index, "session_hash": "anon"})
+        r = httpx.post(
+            f"{base}/gradio_api/queue/join",
+            json={"data": [item["item_id"], None], "fn_index": accept.fn_index, "session_hash": "anon"},
+        )
         assert r.status_code == 401
-        assert srv.agent.db.query("SELECT status FROM review_items WHERE item_id = ?", (item["item_id"],))[0]["status"] == item["status"]
+        assert (
+            srv.agent.db.query("SELECT status FROM review_items WHERE item_id = ?", (item["item_id"],))[0]["status"]
+            == item["status"]
+        )
         queue_call(bob, base, accept, [item["item_id"], None], "bob-3")
     assert srv.agent.db.query("SELECT status FROM review_items WHERE item_id = ?", (item["item_id"],))[0]["status"] == "rejected"
     row = srv.agent.db.query("SELECT username, action FROM staff_audit WHERE target = ?", (f"review_item:{item['item_id']}",))[-1]

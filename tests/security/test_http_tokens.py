@@ -23,8 +23,16 @@ def test_tokens_verify_only_unaltered_unexpired_and_from_this_key() -> None:
     assert signer.verify(s.token).session_id == s.session_id == "api-" + s.token.split(".")[1]
     assert len(s.token.split(".")[1]) == 32  # 128 random bits
     assert signer.issue("api").session_id != s.session_id
-    for bad in (None, 42, "", s.session_id, s.token + "x", s.token.replace("api.", "web.", 1), "x" * 500,
-                SessionSigner(b"k" * 32, 60).issue("api").token):
+    for bad in (
+        None,
+        42,
+        "",
+        s.session_id,
+        s.token + "x",
+        s.token.replace("api.", "web.", 1),
+        "x" * 500,
+        SessionSigner(b"k" * 32, 60).issue("api").token,
+    ):
         with pytest.raises(SessionTokenError):
             signer.verify(bad)
     with pytest.raises(SessionTokenError, match="expired"):
@@ -134,7 +142,9 @@ def test_the_guard_walls_off_the_staff_path_and_limits_bodies(tmp_path: Path) ->
 
     def call(path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None, chunks: list[bytes] | None = None):
         sent: list[dict] = []
-        pending = [{"type": "http.request", "body": c, "more_body": i < len(chunks or [b""]) - 1} for i, c in enumerate(chunks or [b""])]
+        pending = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks or [b""]) - 1} for i, c in enumerate(chunks or [b""])
+        ]
 
         async def receive():
             return pending.pop(0) if pending else {"type": "http.disconnect"}

@@ -25,12 +25,16 @@ class Server:
     serves the console only on its own port (``staff_url``), as ``aisle serve --staff-port``.
     """
 
-    def __init__(self, agent: Any, http: dict[str, Any] | None = None, staff: dict[str, Any] | None = None, staff_port: bool = False) -> None:
+    def __init__(
+        self, agent: Any, http: dict[str, Any] | None = None, staff: dict[str, Any] | None = None, staff_port: bool = False
+    ) -> None:
         from ui.server import serve
 
         s = agent.settings
         staff_over = {**(staff or {}), **({"port": free_port()} if staff_port else {})}
-        self.settings = s.model_copy(update={"http": s.http.model_copy(update=http or {}), "staff": s.staff.model_copy(update=staff_over)})
+        self.settings = s.model_copy(
+            update={"http": s.http.model_copy(update=http or {}), "staff": s.staff.model_copy(update=staff_over)}
+        )
         self.agent = agent
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

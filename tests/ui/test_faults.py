@@ -19,8 +19,14 @@ from tests.ui.conftest import free_port
 
 def _serve(home: Path, port: int) -> subprocess.Popen:
     aisle = str(Path(sys.executable).parent / "aisle")
-    env = {**os.environ, "AISLE_HOME": str(home), "AISLE_HTTP__TURNS_PER_SESSION_PER_MINUTE": "0"}  # 8 writers as fast as they can
-    proc = subprocess.Popen([aisle, "serve", "--port", str(port), "--no-staff"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "AISLE_HOME": str(home),
+        "AISLE_HTTP__TURNS_PER_SESSION_PER_MINUTE": "0",
+    }  # 8 writers as fast as they can
+    proc = subprocess.Popen(
+        [aisle, "serve", "--port", str(port), "--no-staff"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -68,14 +74,16 @@ def test_kill_9_loses_no_acknowledged_record(store_settings, tmp_path: Path) -> 
             n = 0
             while not stop.is_set():
                 try:
-                    reply = _chat(client, url, ["coffee mug", "how long does delivery take?", "hello there"][n % 3] + f" #{n}", session)
+                    reply = _chat(
+                        client, url, ["coffee mug", "how long does delivery take?", "hello there"][n % 3] + f" #{n}", session
+                    )
                     with lock:
                         acked_turns.append(reply["turn_id"])
                     fid = _feedback(client, url, session, reply["turn_id"])
                     if fid:
                         with lock:
                             acked_feedback.append(fid)
-                except Exception:
+                except Exception:  # noqa: BLE001
                     return  # the server died mid-request: that request was never acknowledged
                 n += 1
 

@@ -31,7 +31,9 @@ def test_fifty_concurrent_shoppers_on_the_json_api(store_agent) -> None:
     try:
         orders = _orders(server)
         expected = oracle(InProcessClient(server.agent))
-        result = run_load(lambda: JsonApiClient(server.url), orders, shoppers=50, duration_s=12, expected=expected, path="json_api")
+        result = run_load(
+            lambda: JsonApiClient(server.url), orders, shoppers=50, duration_s=12, expected=expected, path="json_api"
+        )
         _check(result, server, orders)
     finally:
         server.close()
@@ -43,7 +45,9 @@ def test_concurrent_shoppers_in_the_widget(store_agent) -> None:
         orders = _orders(server)
         event = WidgetEvent.of(server.url)
         expected = oracle(InProcessClient(server.agent))
-        result = run_load(lambda: WidgetClient(server.url, event), orders, shoppers=12, duration_s=8, expected=expected, path="widget")
+        result = run_load(
+            lambda: WidgetClient(server.url, event), orders, shoppers=12, duration_s=8, expected=expected, path="widget"
+        )
         _check(result, server, orders)
     finally:
         server.close()

@@ -15,7 +15,9 @@ def test_json_api_chat_and_feedback(server: Server) -> None:
     assert out["intent"] == "product_search" and out["turn_id"] > 0
     assert out["products"] and all(p["price"] <= 500 for p in out["products"])
     assert "slots" not in out
-    r = httpx.post(f"{server.url}/api/feedback", json={"session": token, "turn_id": out["turn_id"], "rating": -1, "comment": "not red"})
+    r = httpx.post(
+        f"{server.url}/api/feedback", json={"session": token, "turn_id": out["turn_id"], "rating": -1, "comment": "not red"}
+    )
     assert r.status_code == 200 and r.json()["ok"] and r.json()["feedback_id"] > 0
     row = server.agent.db.query("SELECT rating, comment FROM feedback WHERE feedback_id = ?", (r.json()["feedback_id"],))[0]
     assert row["rating"] == -1 and row["comment"] == "not red"
@@ -46,7 +48,9 @@ def test_widget_chats_streams_and_restores_the_conversation(server: Server) -> N
         assert first["products"] and "watch" in first["text"].lower()
         follow = client.say("cheaper ones")
         prices = {p.id: p.price for p in server.agent.stack.retriever.catalog().records}
-        assert follow["products"] and max(prices[p["id"]] for p in follow["products"]) < min(prices[p["id"]] for p in first["products"])
+        assert follow["products"] and max(prices[p["id"]] for p in follow["products"]) < min(
+            prices[p["id"]] for p in first["products"]
+        )
         # a reload of the page: the restore event brings back this browser's own conversation
         restore = WidgetEvent.of(server.url, "restore", client.http)
         from aisle.tools.loadtest import queue_call
@@ -68,7 +72,9 @@ def test_conversation_survives_a_server_restart(store_agent, store_settings, emb
     token = first.new_session()
     shown = first.chat("analog watch for men", token)["products"]
     first.close()
-    fresh_agent = Agent(store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path))
+    fresh_agent = Agent(
+        store_settings, build_stack(store_settings, embedders), Router(store_settings), Database(store_settings.db_path)
+    )
     second = Server(fresh_agent)
     try:
         follow = second.chat("cheaper ones", token)  # the same token: signed with the store's secret, state in SQLite
@@ -80,8 +86,17 @@ def test_conversation_survives_a_server_restart(store_agent, store_settings, emb
 def test_cards_escape_and_degrade_without_images() -> None:
     from agent.types import Citation, ProductCard, Reply
 
-    reply = Reply("x", "product_search", 0.9, products=[ProductCard("P<1>", "<b>evil</b> mug", 249.0, "INR", "kitchen", "brew", {"color": "White"}, None, None, "because")],
-                  citations=[Citation("faq-1", "Returns <policy>", "30 days")], handoff=True, handoff_reason="requested")
+    reply = Reply(
+        "x",
+        "product_search",
+        0.9,
+        products=[
+            ProductCard("P<1>", "<b>evil</b> mug", 249.0, "INR", "kitchen", "brew", {"color": "White"}, None, None, "because")
+        ],
+        citations=[Citation("faq-1", "Returns <policy>", "30 days")],
+        handoff=True,
+        handoff_reason="requested",
+    )
     html = render.product_cards(reply)
     assert "<b>evil</b>" not in html and "&lt;b&gt;evil" in html
     assert "url(" not in html  # no image URL: the placeholder initials are shown instead

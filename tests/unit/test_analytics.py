@@ -13,8 +13,20 @@ def log_turn(db: Database, session: str, intent: str, conf: float, latency: floa
              text: str = "hello") -> int:  # fmt: skip
     with db.transaction() as cur:
         SessionRepository.save(cur, session, "{}")
-        return TurnLog.append(cur, session, {"user_text": text, "reply_text": "ok", "intent": intent, "confidence": conf, "latency_ms": latency,
-                                             "handoff": int(handoff is not None), "handoff_reason": handoff, "resolved": int(resolved)})
+        return TurnLog.append(
+            cur,
+            session,
+            {
+                "user_text": text,
+                "reply_text": "ok",
+                "intent": intent,
+                "confidence": conf,
+                "latency_ms": latency,
+                "handoff": int(handoff is not None),
+                "handoff_reason": handoff,
+                "resolved": int(resolved),
+            },
+        )
 
 
 def test_figures_over_a_small_log(tmp_path: Path) -> None:

@@ -29,11 +29,17 @@ def flow() -> tuple[PendingFlow, FakeOrders, list[Decision]]:
         return Draft(f"ran {decision.route.value}", decision.intent, turn.pred.confidence)
 
     orders = FakeOrders()
-    return PendingFlow(DialoguePolicy(PolicySettings(), AgentSettings()), TemplateComposer(), orders, dispatch), orders, dispatched  # type: ignore[arg-type]
+    return (
+        PendingFlow(DialoguePolicy(PolicySettings(), AgentSettings()), TemplateComposer(), orders, dispatch),
+        orders,
+        dispatched,
+    )  # type: ignore[arg-type]
 
 
 def turn(text: str, pending: Pending, intent: str = "greeting", conf: float = 0.3) -> Turn:
-    return Turn("s", text, SessionState(pending=pending), slot_lib.extract(text), IntentPrediction(intent, conf, [(intent, conf)]))
+    return Turn(
+        "s", text, SessionState(pending=pending), slot_lib.extract(text), IntentPrediction(intent, conf, [(intent, conf)])
+    )
 
 
 def test_yes_carries_out_the_confirmed_cancel_once() -> None:

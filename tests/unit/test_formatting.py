@@ -12,7 +12,13 @@ from aisle.settings import Settings
 
 @pytest.mark.parametrize(
     ("amount", "currency", "shown"),
-    [(1299, "INR", "₹1,299"), (1299.5, "INR", "₹1,299.50"), (12, "USD", "$12"), (3.25, "GBP", "GBP 3.25"), (None, "INR", "price not listed")],
+    [
+        (1299, "INR", "₹1,299"),
+        (1299.5, "INR", "₹1,299.50"),
+        (12, "USD", "$12"),
+        (3.25, "GBP", "GBP 3.25"),
+        (None, "INR", "price not listed"),
+    ],
 )
 def test_money(amount: float | None, currency: str, shown: str) -> None:
     assert money(amount, currency) == shown

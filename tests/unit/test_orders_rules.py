@@ -32,7 +32,9 @@ def test_returns(o: Order, denial: str | None) -> None:
     assert o.is_returnable(NOW, 30) is (denial is None)
 
 
-@pytest.mark.parametrize(("status", "ok"), [("pending", True), ("processing", True), ("shipped", False), ("delivered", False), ("cancelled", False)])
+@pytest.mark.parametrize(
+    ("status", "ok"), [("pending", True), ("processing", True), ("shipped", False), ("delivered", False), ("cancelled", False)]
+)
 def test_cancellation(status: str, ok: bool) -> None:
     assert order(status).is_cancellable() is ok
 

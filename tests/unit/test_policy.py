@@ -140,14 +140,22 @@ def test_an_unclear_message_naming_catalog_items_is_searched_with_a_floor_confid
 
 
 def test_a_catalog_word_does_not_turn_another_intent_into_a_search() -> None:
-    d = decide("change the watch on my account", "out_of_scope", 0.6, top=[("out_of_scope", 0.6), ("edit_account", 0.35), ("product_search", 0.05)])
+    d = decide(
+        "change the watch on my account",
+        "out_of_scope",
+        0.6,
+        top=[("out_of_scope", 0.6), ("edit_account", 0.35), ("product_search", 0.05)],
+    )
     assert d.route is Route.OUT_OF_SCOPE
 
 
 def test_thresholds_come_from_settings() -> None:
     strict = DialoguePolicy(PolicySettings(sensitive_min_confidence=0.95), AgentSettings())
     p = pred("payment_issue", 0.9)
-    assert strict.decide("my payment failed", slot_lib.extract("my payment failed"), p, SessionState(), FACTS).reason == "sensitive_low_confidence"
+    assert (
+        strict.decide("my payment failed", slot_lib.extract("my payment failed"), p, SessionState(), FACTS).reason
+        == "sensitive_low_confidence"
+    )
     assert POLICY.decide("my payment failed", slot_lib.extract("my payment failed"), p, SessionState(), FACTS).route is Route.FAQ
 
 
