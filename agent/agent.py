@@ -97,13 +97,8 @@ class Agent:
         settings.ensure_dirs()
         polisher = LangChainComposer.from_settings(settings) if settings.agent.composer == "langchain" else None
         stack = build_stack(settings)
-        return cls(
-            settings,
-            stack,
-            Router(settings, multilingual=language_router(settings, stack)),
-            Database(settings.db_path),
-            polisher=polisher,
-        )
+        router = Router(settings, multilingual=language_router(settings, stack))
+        return cls(settings, stack, router, Database(settings.db_path), polisher=polisher)
 
     def warm_up(self) -> None:
         """Load models and indexes now rather than on the first shopper's message."""
@@ -168,11 +163,7 @@ class Agent:
         rating, turn_id = validation.rating(rating), validation.turn_id(turn_id)
         if self.turns.log.session_of(turn_id) != session_id:
             raise NotFoundError(f"no turn {turn_id} in session {session_id!r}")
-        if correction is not None:
-            correction = correction.strip()
-            labels = set(self.router.labels) | {self.settings.intents.oos_label}
-            if labels and correction not in labels:
-                raise InputError(f"unknown intent {correction!r}; known intents: {', '.join(sorted(labels))}")
+        correction = validation.correction(correction, set(self.router.labels) | {self.settings.intents.oos_label})
         if comment is not None:
             comment = redact(sanitize(str(comment), 2000)[0])
         limits = self.settings.agent
@@ -211,16 +202,8 @@ class Agent:
         vocab = catalog.vocabulary()
         s = slot_lib.extract(clean, vocab)
         routed = self.router.route_message(clean, s)
-        turn = Turn(
-            session_id,
-            clean,
-            state,
-            s,
-            routed.prediction,
-            routed.degraded or vocab is None,
-            client_id=client_id,
-            language=language,
-        )
+        degraded = routed.degraded or vocab is None
+        turn = Turn(session_id, clean, state, s, routed.prediction, degraded, client_id=client_id, language=language)
         try:
             return turn, dialogue.run(turn)
         except InputError:
@@ -238,13 +221,8 @@ class Agent:
             return SessionState()
 
     def _finish(self, turn: Turn, draft: Draft, t0: float) -> Reply:
-        st = turn.state
-        st.turns += 1
-        st.intents = [*st.intents, draft.intent][-20:]
         turn.resolved = draft.understood and draft.handoff_reason is None
-        st.misunderstandings = 0 if draft.understood else st.misunderstandings + 1
-        if draft.handoff_reason:
-            st.handed_off = True
+        turn.state.record_turn(draft.intent, draft.understood, draft.handoff_reason is not None)
         reply = draft.to_reply(
             confidence=round(float(draft.confidence), 4),
             session_id=turn.session_id,

@@ -30,6 +30,7 @@ EXPECT_KEYS = {
     "intent_in",
     "handoff",
     "action",
+    "action_status",
     "products_nonempty",
     "product_ids_include",
     "all_products",

@@ -65,6 +65,13 @@ class SessionState:
             state.pending = None
         return state
 
+    def record_turn(self, intent: str, understood: bool, handed_off: bool) -> None:
+        """Count a finished turn: its intent, and whether the agent understood (misunderstandings lead to a person)."""
+        self.turns += 1
+        self.intents = [*self.intents, intent][-20:]
+        self.misunderstandings = 0 if understood else self.misunderstandings + 1
+        self.handed_off = self.handed_off or handed_off
+
     def remember_view(self, product_ids: list[str]) -> None:
         for pid in product_ids:
             if pid in self.viewed:

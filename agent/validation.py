@@ -44,3 +44,13 @@ def turn_id(value: object) -> int:
         return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise InputError(f"turn_id must be an integer, got {value!r}") from None
+
+
+def correction(value: str | None, labels: set[str]) -> str | None:
+    """A feedback correction must name an intent the router knows (or be absent)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if labels and value not in labels:
+        raise InputError(f"unknown intent {value!r}; known intents: {', '.join(sorted(labels))}")
+    return value

@@ -409,14 +409,15 @@ def bench(settings: Settings, levels: list[int] | None = None, duration_s: float
             src.backup(dst)  # the turns the benchmark writes never reach the store's analytics
         src.close()
         dst.close()
-        agent = Agent(settings, build_stack(settings), Router(settings), Database(tmp / "aisle.db"))
-        agent.warm_up()
-        orders = store_orders(agent)
+        db = Database(tmp / "aisle.db")
+        orders = [(r["order_id"], r["email"]) for r in db.query("SELECT order_id, email FROM orders ORDER BY order_id")]
         if not orders:
             raise AisleError(
                 "the store has no orders (the load test checks each shopper's own order); "
                 "run `aisle setup` (demo orders) or `aisle ingest orders FILE` first"
             )
+        agent = Agent(settings, build_stack(settings), Router(settings), db)
+        agent.warm_up()
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = int(sock.getsockname()[1])

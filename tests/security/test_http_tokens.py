@@ -166,3 +166,24 @@ def test_the_guard_walls_off_the_staff_path_and_limits_bodies(tmp_path: Path) ->
     assert call("/api/chat", "POST", [(b"content-length", b"11")], [b"x" * 11])[0] == 413
     assert call("/api/chat", "POST", [(b"transfer-encoding", b"chunked")], [b"x" * 6, b"x" * 6])[0] == 413
     assert call("/api/chat", "POST", [(b"transfer-encoding", b"chunked")], [b"x" * 4, b"x" * 4])[0] == 200
+
+
+def test_load_and_turn_benchmarks_name_the_fix_on_an_unprepared_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.db import Database
+    from aisle.cli import main
+
+    home = tmp_path / "store"
+    for what in ("load", "turn"):
+        assert main(["--home", str(home), "bench", what, "--quick", "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "Traceback" not in err
+        assert err.splitlines()[-1].startswith("aisle: error: no intent router") and "run `aisle setup` first" in err
+    version = home / "models" / "intents" / "v0001-20260101T000000Z"  # a router (its manifest is enough to get past the check)
+    version.mkdir(parents=True)
+    (version / "aisle_intents.json").write_text("{}")
+    (home / "models" / "intents" / "current").symlink_to(version.name)
+    Database(home / "aisle.db").migrate()  # a database without orders
+    assert main(["--home", str(home), "bench", "load", "--quick", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert err.splitlines()[-1].startswith("aisle: error: the store has no orders") and "aisle ingest orders" in err
