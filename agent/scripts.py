@@ -38,7 +38,6 @@ EXPECT_KEYS = {
     "reply_not_contains",
     "citations_nonempty",
     "citation_ids_include",
-    "action_status",
 }
 ALL_PRODUCTS_KEYS = {"max_price", "min_price", "category_contains", "brand", "text_contains_any"}
 
