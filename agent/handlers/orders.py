@@ -42,6 +42,9 @@ def outcome(result: ActionResult) -> dict[str, str | None]:
     return {"action": result.action, "action_status": "done"} if result.ok else {"action": None, "action_status": "refused"}
 
 
+RETURN_INSTEAD_MIN_PROB = 0.15  # top-k weight for get_refund that lets a delivered order's state pick it over cancel
+
+
 class OrderHandler:
     def __init__(
         self,
@@ -142,6 +145,11 @@ class OrderHandler:
         st, conf, sid = turn.state, turn.pred.confidence, turn.session_id
         items = self.catalog.products_by_id([i["product_id"] for i in order.items][:5])
         shown = cards([(p, f"in order {order.order_id}") for p in items])
+        # The router is often torn between "cancel" and "return" ("send it back"); when the order's state
+        # rules out cancelling and the router gave "return" real weight, the order decides.
+        torn = any(label == "get_refund" and prob >= RETURN_INSTEAD_MIN_PROB for label, prob in turn.pred.top_k)
+        if intent == "cancel_order" and torn and not order.is_cancellable(self.settings.cancellable_statuses):
+            intent = "get_refund"
         if intent == "cancel_order":
             if order.is_cancellable(self.settings.cancellable_statuses):
                 st.pending = Pending("confirm_cancel", intent, order.order_id)
