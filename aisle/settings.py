@@ -222,7 +222,7 @@ class PolicySettings(_Section):
         0.44, ge=0, le=1, description="…at or above which one clarifying question with the articles' intents is asked instead"
     )
     rescue_clarify_max_oos_prob: float = Field(
-        0.5, ge=0, le=1, description="…but only while the router's out-of-scope probability is below this"
+        1.0, ge=0, le=1, description="…but only while the router's out-of-scope probability is below this (1.0: no gate)"
     )
     catalog_rescue_min_product_prob: float = Field(
         0.05,

@@ -43,7 +43,7 @@ MAX_OPTIONS = 3
 class RescueThresholds:
     answer: float
     clarify: float
-    clarify_max_oos_prob: float = 0.5  # a question only when the router itself is not sure the message is out of scope
+    clarify_max_oos_prob: float = 1.0  # a question only when the router itself is not sure the message is out of scope
 
     @classmethod
     def from_settings(cls, policy: PolicySettings) -> RescueThresholds:
@@ -53,6 +53,11 @@ class RescueThresholds:
 def oos_probability(pred_ranked: list[tuple[str, float]], oos_label: str = OOS) -> float:
     """The router's probability of the out-of-scope class (0 when it is not among the ranked labels)."""
     return next((p for label, p in pred_ranked if label == oos_label), 0.0)
+
+
+def below_gate(p_oos: float, cutoff: float) -> bool:
+    """Whether a question may be asked at this out-of-scope probability (a cutoff of 1.0 means no gate)."""
+    return cutoff >= 1.0 or p_oos < cutoff
 
 
 def clarify_options(hits: list[FaqHit], router_candidates: list[tuple[str, float]], oos_label: str = OOS) -> list[str]:
@@ -104,9 +109,8 @@ class HelpCentreRescue:
                 suggestions=chips,
             )
         ranked = turn.pred.alternatives or turn.pred.top_k
-        if (
-            top.score >= self.thresholds.clarify
-            and oos_probability(ranked, self.oos_label) < self.thresholds.clarify_max_oos_prob
+        if top.score >= self.thresholds.clarify and below_gate(
+            oos_probability(ranked, self.oos_label), self.thresholds.clarify_max_oos_prob
         ):
             options = clarify_options(hits, ranked, self.oos_label)
             if not options:
@@ -191,8 +195,8 @@ def calibrate_clarify_gate(
     ``oos_answered`` is how many dev out-of-scope messages the answer threshold already lets through."""
     table = []
     for cutoff in CLARIFY_GATE_GRID:
-        asked_in = sum(p < cutoff and g != oos_label for p, g in cases)
-        asked_oos = sum(p < cutoff and g == oos_label for p, g in cases)
+        asked_in = sum(below_gate(p, cutoff) and g != oos_label for p, g in cases)
+        asked_oos = sum(below_gate(p, cutoff) and g == oos_label for p, g in cases)
         table.append(
             {
                 "max_oos_prob": cutoff,
