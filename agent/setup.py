@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TRAINING_LOG = "router-training.log"
+AISLE_CLI = "import sys; from aisle.cli import main; sys.exit(main(sys.argv[1:]))"  # `aisle …` with this interpreter, whatever PATH says
 
 
 def catalog_facts(settings: Settings, catalog_file: Path | None = None) -> CatalogFacts:
@@ -212,7 +213,7 @@ def start_background_training(settings: Settings, force: bool = False) -> int | 
     if not deferred_work(settings, force) or router_status(settings).training.get("state") == "running":
         return None
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "aisle.cli", "--home", str(settings.home), "setup", "--finish"] + (["--force"] if force else [])
+    cmd = [sys.executable, "-c", AISLE_CLI, "--home", str(settings.home), "setup", "--finish"] + (["--force"] if force else [])
     status = job_status(settings)
     status.update(
         state="running",

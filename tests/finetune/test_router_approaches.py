@@ -219,6 +219,7 @@ def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the
     import time
 
     from agent.router import Router, router_status
+    from agent.setup import AISLE_CLI
     from aisle.settings import Settings
 
     config = tmp_path / "aisle.toml"
@@ -228,11 +229,11 @@ def test_setup_serves_a_fast_router_at_once_and_swaps_in_the_slower_one_from_the
     monkeypatch.setenv("AISLE_CONFIG", str(config))
     home = tmp_path / "store"
     demo = tmp_path / "demo.jsonl"
-    subprocess.run([sys.executable, "-m", "aisle.cli", "demo-data", "--catalog-out", str(demo)], check=True)
+    subprocess.run([sys.executable, "-c", AISLE_CLI, "demo-data", "--catalog-out", str(demo)], check=True)
     monkeypatch.setenv("AISLE_DATA__PRODUCTS", str(demo))
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "aisle.cli", "--home", str(home), "setup"], check=True, capture_output=True, text=True
+        [sys.executable, "-c", AISLE_CLI, "--home", str(home), "setup"], check=True, capture_output=True, text=True
     ).stdout
     assert "finishing in the background" in out and "ready." in out
     settings = Settings.load().with_home(home)
