@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TRAINING_LOG = "router-training.log"
-AISLE_CLI = "import sys; from aisle.cli import main; sys.exit(main(sys.argv[1:]))"  # `aisle …` with this interpreter, whatever PATH says
+AISLE_CLI = (
+    "import sys; from aisle.cli import main; sys.exit(main(sys.argv[1:]))"  # `aisle …` with this interpreter, whatever PATH says
+)
 
 
 def catalog_facts(settings: Settings, catalog_file: Path | None = None) -> CatalogFacts:
