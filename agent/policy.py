@@ -185,9 +185,12 @@ class DialoguePolicy:
         intent = pred.intent
         new_words = content_terms(s.query_text)
         productish = intent in PRODUCT_INTENTS or pred.confidence < self.p.productish_below
-        if s.more and not new_words and productish:
+        # a short message with no new words ("cheaper ones", "show me more") can only refer to the list shown,
+        # whatever the router makes of two words; the same reading as for ordinals below
+        refers_to_shown = productish or len(text) <= SHORT_MESSAGE
+        if s.more and not new_words and refers_to_shown:
             return Decision(Route.MORE, intent)
-        if (s.cheaper or s.pricier) and not new_words and productish:
+        if (s.cheaper or s.pricier) and not new_words and refers_to_shown:
             return Decision(Route.CHEAPER, intent)
         if s.ordinal is not None and (productish or len(text) <= SHORT_MESSAGE):
             i = s.ordinal if s.ordinal >= 0 else len(state.last_results) + s.ordinal

@@ -145,7 +145,10 @@ def test_help_centre_question_the_router_cannot_place_is_answered_not_refused(de
     assert rescue.run(turn("what is the capital of mongolia")) is None
 
 
-def test_action_names_only_what_was_done(store_agent) -> None:
+def test_action_names_only_what_was_done(store_agent, store_settings, tmp_path) -> None:
+    from tests.security._agent_store import private_agent, private_store
+
+    store_agent = private_agent(store_agent, private_store(store_settings, tmp_path))  # cancels an order: own copy
     r = store_agent.respond("act-1", "I want to cancel ORD-17004, my email is karan.iyer1@example.com")  # shipped: refused
     assert r.action is None and r.action_status == "refused"
     r = store_agent.respond("act-2", "cancel order ORD-17001, my email is sara.khan0@example.com")
