@@ -151,7 +151,10 @@ def test_action_names_only_what_was_done(store_agent, store_settings, tmp_path) 
     store_agent = private_agent(store_agent, private_store(store_settings, tmp_path))  # cancels an order: own copy
     r = store_agent.respond("act-1", "I want to cancel ORD-17004, my email is karan.iyer1@example.com")  # shipped: refused
     assert r.action is None and r.action_status == "refused"
-    r = store_agent.respond("act-2", "cancel order ORD-17001, my email is sara.khan0@example.com")
+    open_order = store_agent.db.query(
+        "SELECT order_id, email FROM orders WHERE status IN ('pending', 'processing') ORDER BY order_id LIMIT 1"
+    )[0]  # other suites may have cancelled the first ones on the shared store before this copy was made
+    r = store_agent.respond("act-2", f"cancel order {open_order['order_id']}, my email is {open_order['email']}")
     assert r.action is None and r.action_status == "pending_confirmation"
     r = store_agent.respond("act-2", "yes")
     assert r.action == "cancel_order" and r.action_status == "done"
