@@ -24,7 +24,7 @@ serve: install
 
 chat: setup serve
 
-test: install
+test: lint
 	$(BIN)/python -m pytest -m "not slow and not gpu"
 
 test-unit: install
