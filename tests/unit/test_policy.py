@@ -110,7 +110,14 @@ def test_follow_up_words_without_anything_shown_are_ordinary_messages() -> None:
 
 
 def test_a_confident_unrelated_intent_is_not_a_follow_up() -> None:
-    assert decide("show me more", "track_order", 0.95, SessionState(**SHOWN)).route is Route.ORDERS
+    # new words make it a new request, even with a list on screen
+    assert decide("show me more about my order status", "track_order", 0.95, SessionState(**SHOWN)).route is Route.ORDERS
+
+
+def test_a_bare_short_follow_up_refers_to_the_list_whatever_the_router_says() -> None:
+    # "cheaper ones" right after a list can mean nothing else (the router once read it as `review` at 0.86)
+    assert decide("cheaper ones", "review", 0.9, SessionState(**SHOWN)).route is Route.CHEAPER
+    assert decide("show me more", "track_order", 0.95, SessionState(**SHOWN)).route is Route.MORE
 
 
 @pytest.mark.parametrize(
