@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from aisle.errors import ModelNotFoundError
 
@@ -54,3 +55,23 @@ def pick_device(requested: str) -> str:
     if req == "cuda":
         log.warning("CUDA was requested but no GPU is visible; using the CPU")
     return "cpu"
+
+
+def load_sentence_transformer(path: Path, device: str, max_seq_length: int, what: str = "model") -> Any:
+    """Load a local sentence-transformers folder offline, in eval mode, with its sequence length capped.
+
+    The one loader behind the retrieval embedder and the router's sentence encoder, so both read
+    weights the same way and fail with the same message naming the folder."""
+    from aisle import offline
+
+    offline.apply()
+    from sentence_transformers import SentenceTransformer
+
+    log.info("loading %s %s on %s", what, path, device)
+    try:
+        model = SentenceTransformer(str(path), device=device, local_files_only=True)
+    except Exception as exc:  # corrupt weights, wrong format: say which directory
+        raise ModelNotFoundError(f"cannot load the {what} from {path}: {exc}") from exc
+    model.max_seq_length = min(max_seq_length, model.max_seq_length or 512)
+    model.eval()
+    return model

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from aisle.errors import DataError, ModelNotFoundError
-from aisle.models import pick_device, resolve_model_path
+from aisle.models import load_sentence_transformer, pick_device, resolve_model_path
 
 if TYPE_CHECKING:
     from aisle.settings import IntentSettings
@@ -73,18 +73,7 @@ class SentenceEncoder:
         with self._lock:
             if self._model is not None:
                 return
-            from aisle import offline
-
-            offline.apply()
-            from sentence_transformers import SentenceTransformer
-
-            try:
-                model = SentenceTransformer(str(self.path), device=self.device, local_files_only=True)
-            except Exception as exc:  # corrupt weights, wrong format: say which directory
-                raise ModelNotFoundError(f"cannot load the router's sentence encoder from {self.path}: {exc}") from exc
-            model.max_seq_length = min(self.max_seq_length, model.max_seq_length or 512)
-            model.eval()
-            self._model = model
+            self._model = load_sentence_transformer(self.path, self.device, self.max_seq_length, "router's sentence encoder")
 
     @property
     def dimension(self) -> int:

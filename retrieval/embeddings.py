@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from aisle.errors import ModelNotFoundError
-from aisle.models import pick_device, resolve_model_path
+from aisle.models import load_sentence_transformer, pick_device, resolve_model_path
 
 if TYPE_CHECKING:
     from aisle.settings import EmbeddingSettings
@@ -56,19 +55,9 @@ class SentenceEmbedder:
         with self._lock:
             if self._model is not None:
                 return
-            from aisle import offline
-
-            offline.apply()
             path = resolve_model_path(self.settings.model)
             device = pick_device(self.settings.device)
-            from sentence_transformers import SentenceTransformer
-
-            log.info("loading embedding model %s on %s", path, device)
-            try:
-                model = SentenceTransformer(str(path), device=device, local_files_only=True)
-            except Exception as exc:  # corrupt weights, wrong format: say which directory
-                raise ModelNotFoundError(f"cannot load the embedding model from {path}: {exc}") from exc
-            model.max_seq_length = min(self.settings.max_seq_length, model.max_seq_length or 512)
+            model = load_sentence_transformer(path, device, self.settings.max_seq_length, "embedding model")
             precision = self.settings.precision
             if device == "cuda" and precision in ("auto", "bf16", "fp16"):
                 import torch

@@ -127,13 +127,17 @@ class ChromaStore:
                     col = self.client.get_collection(name, embedding_function=ef)
                 except Exception as exc:
                     if "does not exist" in str(exc) or "not found" in str(exc).lower():
-                        raise NotFoundError(
-                            f"collection {name!r} not found in {self.describe()}: run `aisle ingest products` "
-                            "(or `aisle setup`) to create it"
-                        ) from exc
+                        raise self._missing(name) from exc
                     raise
         self._collections[name] = col
         return col
+
+    def _missing(self, name: str) -> NotFoundError:
+        """A missing collection, with the command that creates it (help-centre collections come from `ingest faq`)."""
+        command = "aisle ingest faq" if "faq" in name else "aisle ingest products"
+        return NotFoundError(
+            f"collection {name!r} not found in {self.describe()}: run `{command}` (or `aisle setup`) to create it"
+        )
 
     def has_collection(self, name: str) -> bool:
         with self._guard("listing collections"):
@@ -204,9 +208,7 @@ class ChromaStore:
                 col = self.client.get_collection(name, embedding_function=self._embedding_function())
             except Exception as exc:
                 if "does not exist" in str(exc) or "not found" in str(exc).lower():
-                    raise NotFoundError(
-                        f"collection {name!r} not found in {self.describe()}: run `aisle ingest products`"
-                    ) from exc
+                    raise self._missing(name) from exc
                 raise
         return str((col.metadata or {}).get("aisle_version", ""))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agent.handlers.base import CatalogView, Draft, Turn, cards, citation
 from agent.privacy import StoreSecret
@@ -150,66 +150,32 @@ class OrderHandler:
         torn = any(label == "get_refund" and prob >= RETURN_INSTEAD_MIN_PROB for label, prob in turn.pred.top_k)
         if intent == "cancel_order" and torn and not order.is_cancellable(self.settings.cancellable_statuses):
             intent = "get_refund"
+
+        def draft(text: str, **extra: Any) -> Draft:  # every reply about this order shows its items and sources
+            return Draft(text, intent, conf, products=shown, citations=citations, **extra)
+
+        def ask_to_confirm(kind: str, action: str) -> Draft:
+            st.pending = Pending(kind, intent, order.order_id)
+            return draft(self.compose.confirm(action, order), suggestions=self._yes_no(), action_status="pending_confirmation")
+
         if intent == "cancel_order":
             if order.is_cancellable(self.settings.cancellable_statuses):
-                st.pending = Pending("confirm_cancel", intent, order.order_id)
-                return Draft(
-                    self.compose.confirm("cancel_order", order),
-                    intent,
-                    conf,
-                    products=shown,
-                    citations=citations,
-                    suggestions=self._yes_no(),
-                    action_status="pending_confirmation",
-                )
+                return ask_to_confirm("confirm_cancel", "cancel_order")
             result = self.orders.cancel(order.order_id, sid)  # records the denial and why
-            return Draft(self.compose.action_result(result), intent, conf, products=shown, citations=citations, **outcome(result))
+            return draft(self.compose.action_result(result), **outcome(result))
         if intent == "get_refund":
             if order.status in ("cancelled", "returned") or (order.refund_status and order.status != "delivered"):
-                return Draft(
-                    self.compose.refund_status(order),
-                    intent,
-                    conf,
-                    products=shown,
-                    citations=citations,
-                    action="refund_status",
-                    action_status="done",
-                )
+                return draft(self.compose.refund_status(order), action="refund_status", action_status="done")
             if order.is_returnable(datetime.now(UTC), self.settings.return_window_days, self.settings.returnable_statuses):
-                st.pending = Pending("confirm_return", intent, order.order_id)
-                return Draft(
-                    self.compose.confirm("start_return", order),
-                    intent,
-                    conf,
-                    products=shown,
-                    citations=citations,
-                    suggestions=self._yes_no(),
-                    action_status="pending_confirmation",
-                )
+                return ask_to_confirm("confirm_return", "start_return")
             result = self.orders.start_return(order.order_id, sid)  # records the denial and why
-            return Draft(self.compose.action_result(result), intent, conf, products=shown, citations=citations, **outcome(result))
+            return draft(self.compose.action_result(result), **outcome(result))
         if intent == "track_refund":
             self.orders.record("refund_status", "shown", order.order_id, sid)
-            return Draft(
-                self.compose.refund_status(order),
-                intent,
-                conf,
-                products=shown,
-                citations=citations,
-                action="refund_status",
-                action_status="done",
-            )
+            return draft(self.compose.refund_status(order), action="refund_status", action_status="done")
         if intent in INVOICE_INTENTS:
             self.orders.record("invoice", "shown", order.order_id, sid)
-            return Draft(
-                self.compose.invoice(order),
-                intent,
-                conf,
-                products=shown,
-                citations=citations,
-                action="invoice",
-                action_status="done",
-            )
+            return draft(self.compose.invoice(order), action="invoice", action_status="done")
         self.orders.record("order_status", "shown", order.order_id, sid)
         # the chips name the order: a verified order is only used when the message names it
         return Draft(
