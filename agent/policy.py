@@ -7,7 +7,7 @@ so tests pass a fake), and returns a ``Decision``. It performs nothing; the hand
 
 1. a prompt-injection attempt;
 2. an explicit request for a person (the router's ``contact_human_agent``, or
-   ``agent.router.explicit_human_request``), even while something is pending;
+   ``agent.human_request.explicit_human_request``), even while something is pending;
 3. something the agent is waiting for (verification, yes/no, a clarification): ``PENDING``,
    handled by ``agent/flows.py``; when the flow does not claim the turn, ``decide`` is
    asked again with nothing pending;
@@ -30,9 +30,10 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from agent import slots as slot_lib
+from agent.human_request import explicit_human_request
 from agent.product_qa import aspect_of
 from agent.recommend import GOES_WITH_RE
-from agent.router import TIE_BREAK_BELOW, KeywordRouter, explicit_human_request
+from agent.router import TIE_BREAK_BELOW, KeywordRouter
 from agent.search import content_terms, is_refinement
 from aisle.labels import (
     COMPLAINT_INTENTS,

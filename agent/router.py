@@ -176,51 +176,6 @@ _RULES: list[tuple[str, str]] = [
 ]
 
 
-# An explicit request for a person must always reach one, however it is phrased, so besides the
-# router's ``contact_human_agent`` the policy asks ``explicit_human_request``: a request verb aimed at
-# a human (English or Hinglish word order), a bare "human"/"agent pls", or turning the bot down.
-# Questions *about* the assistant ("are you a real person?") are not requests; contact details of
-# customer service ("customer care number") are a different intent and are left to the router.
-_HUMAN = (
-    r"(?:(?:a|an|the|some|any|your|one|real|actual|live|proper|genuine|human|customer|support|service|care)\s+)*"
-    r"(?<!delivery )(?<!travel )(?<!insurance )"
-    r"(?:human(?:\s+being|\s+agent|\s+person)?s?|person|people|agent|representative|rep|operator|executive|staff(?:\s+member)?|supervisor|manager"
-    r"|somebody real|someone real|someone from (?:your|the) (?:team|staff|store|company)|insaan|insan|aadmi|admi|banda|bande|koi (?:aadmi|insaan|banda))"
-)
-_ASKING = (
-    r"(?:talk|speak|chat|connect|transfer|escalate|hand (?:me )?over|pass me|put me (?:through|in touch)|get me|give me|i want|i need|i'?d like|"
-    r"wanna|need to (?:talk|speak)|let me (?:talk|speak)|can i (?:talk|speak|get|have)|call)"
-)
-_HUMAN_REQUEST_RES = (
-    re.compile(rf"\b{_ASKING}\b(?:\W+\w+){{0,5}}?\W+{_HUMAN}\b"),  # "can I talk to a real person", "connect me with an agent"
-    re.compile(
-        r"\b(?:talk|speak|chat|transfer|connect|put)\b(?:\W+\w+){0,3}?\W+(?:someone|somebody|anyone|anybody)\b(?! (?:else )?(?:who|that|stole|took|has))"
-    ),  # "transfer me to someone"
-    re.compile(
-        rf"\b{_HUMAN}\W+(?:se|say|sey)\s+(?:\w+\s+){{0,2}}(?:baat|bat|connect|milao|milwao|karao|karwao|karwa)"
-    ),  # "insaan se baat karao"
-    re.compile(
-        rf"^\W*(?:pls|please|plz|hey|hi|ok|i want|need)?\W*{_HUMAN}\W*(?:pls|please|plz|now|asap|needed|required|chahiye|do|de do|)\W*$"
-    ),  # "agent pls"
-    re.compile(
-        r"\b(?:not|no|don'?t|do not|dont|stop|enough|hate|without|instead of|tired of|sick of|fed up with|done with|bored of)\b"
-        r"(?:\W+\w+){0,4}?\W+(?:a |the |this |your |with )?(?:bot|robot|chat ?bot|machine|automated|ai)s?\b"
-    ),  # "I don't want a bot"
-    re.compile(
-        r"\b(?:bot|robot|chat ?bot|machine)s?\W+(?:se|say)\W+(?:\w+\W+){0,2}(?:nahi|nai|nhi|mat)\b"
-    ),  # "bot se baat nahi karni"
-)
-_ABOUT_THE_ASSISTANT_RE = re.compile(r"^\W*(?:am i|are you|r u|are u|is this|is it|is that|you are|u r)\b")
-
-
-def explicit_human_request(text: str) -> bool:
-    """Whether the message explicitly asks for a person (or refuses the bot); see the comment above."""
-    lowered = " ".join(text.lower().replace("’", "'").split())
-    if not lowered or _ABOUT_THE_ASSISTANT_RE.search(lowered):
-        return False
-    return any(r.search(lowered) for r in _HUMAN_REQUEST_RES)
-
-
 # The fine-tuned encoder reads English only. Chinese messages go to the multilingual router
 # (``agent/multilingual_router.py``); these rules (checked in order) are its fallback when no
 # multilingual router can be loaded. On the Chinese dev split they never improved on the

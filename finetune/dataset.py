@@ -14,6 +14,10 @@ Sources (all in ``settings.sources_dir``; packaged gzip copies when ../shared is
   banking-only intents as ``out_of_scope`` (one family each).
 * **WANDS** real product-search queries → ``product_search``.
 * **Help centre**: each article's ``questions`` with the article's first intent (one family per article).
+* **Shopper-written** messages (``sources/shopper_written``): typed one by one, in the way shoppers
+  type (typos, Hinglish, run-ons, indirect and very short messages), by writers who saw only the label
+  list and a description of the store, never the wild sets or the other sources. The templated sources
+  teach the labels; these teach how people actually phrase them.
 * **Generated** ``product_search``/``product_question``/``recommendation`` from the catalog,
   and store-policy questions that mention products, one family per template
   (``finetune.augment``); greetings/thanks/goodbyes in other languages.
@@ -57,7 +61,7 @@ if TYPE_CHECKING:
 
 SPLIT_FRACTIONS = (0.7, 0.15, 0.15)
 LEAKAGE_BOUND = DEFAULT_BOUND
-CAP = {"train": 150, "dev": 40, "test": 40}  # rows per in-scope label and split, before augmentation
+CAP = {"train": 200, "dev": 40, "test": 40}  # rows per in-scope label and split, before augmentation
 OOS_CAP = {"train": 900, "dev": 300, "test": 300}
 AUGMENT = {"in_scope": 50, "oos": 150}  # restyled copies per label, train only
 POOL_CAP = 400  # rows per (label, source) taken from a source before splitting
@@ -65,6 +69,8 @@ TOPIC_ROWS = 14  # rows per external out-of-scope intent (one family each)
 GENERATED_PER_INTENT = 360
 POLICY_PER_INTENT = 48
 WILD_DIR = "eval/wild"
+DEV_WILD_DIR = "devwild"  # beside WILD_DIR: hand-written dev sets for tuning (aisle/data/eval/devwild/README.md)
+WRITTEN = "shopper_written/messages.jsonl"
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -138,6 +144,11 @@ def help_centre(settings: Settings) -> list[Example]:
     return out
 
 
+def written(settings: Settings) -> list[Example]:
+    """The hand-typed shopper messages (see ``aisle/data/sources/shopper_written/README.md``)."""
+    return [Example(r["text"], r["intent"], "written") for r in _jsonl(settings.source_file(WRITTEN))]
+
+
 def generated(facts: CatalogFacts, seed: int) -> list[Example]:
     return [
         *augment.generate(facts, GENERATED_PER_INTENT, seed),
@@ -155,6 +166,7 @@ def collect(settings: Settings, facts: CatalogFacts, seed: int) -> list[Example]
         *banking77(settings, rng),
         *wands(settings),
         *help_centre(settings),
+        *written(settings),
         *generated(facts, seed),
     ]
     by: dict[tuple[str, str], list[Example]] = defaultdict(list)
@@ -232,8 +244,10 @@ def _wild_rows(wild_dir: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def evaluation_texts(settings: Settings, wild_dir: Path) -> set[str]:
-    """Normalised texts of the evaluation-only sets (wild sets, CLINC150 dev, Banking77 test): never trained on."""
-    texts = {r["text"] for rows in _wild_rows(wild_dir).values() for r in rows}
+    """Normalised texts of the evaluation-only sets (wild sets, the dev wild sets beside them, CLINC150 dev,
+    Banking77 test): never trained on."""
+    paths = sorted(wild_dir.glob("*.jsonl")) + sorted((wild_dir.parent / DEV_WILD_DIR).glob("*.jsonl"))
+    texts = {obj["text"] for path in paths for _, obj in read_jsonl(path) if isinstance(obj, dict) and "text" in obj}
     texts |= {r["text"] for r in _jsonl(settings.source_file("clinc150/dev.jsonl"))}
     texts |= {t for t, _ in read_banking77(settings.source_file("banking77/test.csv"))}
     return {normalize_for_match(t) for t in texts}

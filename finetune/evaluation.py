@@ -298,3 +298,48 @@ def stratified_sample(examples: Sequence[Any], n: int, seed: int = 13) -> list[A
             if queues[k] and len(out) < n:
                 out.append(queues[k].pop())
     return out
+
+
+def read_handoff_set(path: Path) -> list[tuple[str, bool]]:
+    """``(text, human_request)`` rows of a handoff set; a malformed row is a ``DataError`` naming its line."""
+    rows = []
+    for lineno, obj in read_jsonl(path):
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str) or not isinstance(obj.get("human_request"), bool):
+            raise DataError(f'{path}:{lineno}: expected {{"text": str, "human_request": true|false}}')
+        rows.append((obj["text"], obj["human_request"]))
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows
+
+
+def handoff_report(rows: Sequence[tuple[str, bool]], replies: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Recall on explicit requests for a person and the false-handoff rate, for the rule detector alone
+    (``agent.human_request``) and, given the agent's replies, for what the shopper gets (a handoff, or
+    the ``contact_human_agent`` answer)."""
+    from agent.human_request import explicit_human_request
+    from aisle.labels import HUMAN_REQUEST
+
+    decisions = {"detector": [explicit_human_request(text) for text, _ in rows]}
+    if replies is not None:
+        decisions["agent"] = [bool(r.handoff) or r.intent == HUMAN_REQUEST for r in replies]
+    paths: dict[str, dict[str, Any]] = {}
+    for name, got in decisions.items():
+        requests = sum(1 for _, want in rows if want)
+        hits = sum(1 for (_, want), g in zip(rows, got) if want and g)
+        false = sum(1 for (_, want), g in zip(rows, got) if not want and g)
+        non = len(rows) - requests
+        paths[name] = {
+            "requests": requests,
+            "handed_off": hits,
+            "recall": round(hits / requests, 4) if requests else None,
+            "non_requests": non,
+            "false_handoffs": false,
+            "false_handoff_rate": round(false / non, 4) if non else None,
+        }
+    final = decisions.get("agent", decisions["detector"])
+    return {
+        "n": len(rows),
+        "paths": paths,
+        "missed": [text for (text, want), g in zip(rows, final) if want and not g],
+        "false_handoffs": [text for (text, want), g in zip(rows, final) if not want and g],
+    }

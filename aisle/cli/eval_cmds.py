@@ -39,6 +39,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write report.json, misrouted.jsonl, confusion.png and summary.md here")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_eval_intents)
+    p = esub.add_parser(
+        "handoff", help="explicit requests for a person: handed off (recall) and false handoffs, detector alone and via the agent"
+    )
+    p.add_argument(
+        "--data",
+        default=str(PACKAGE_DATA / "eval" / "devwild" / "handoff.jsonl"),
+        help='JSONL of {"text","human_request": true|false} (default: the packaged handoff dev set)',
+    )
+    p.add_argument("--model", help="router directory for the agent path (default: the promoted router)")
+    p.add_argument("--no-agent", action="store_true", help="score the rule detector only (no router, no store needed)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_eval_handoff)
     p = esub.add_parser("conversations", help="run scripted conversations against the agent")
     p.add_argument("--scripts", required=True, help='JSONL of {"id","turns":[{"user","expect":{…}}]}')
     p.add_argument("--json", action="store_true")
@@ -166,6 +178,34 @@ def _classifier_outcomes(settings: Settings, texts: list[str], model: Path | Non
 
 
 def _agent_outcomes(settings: Settings, texts: list[str], model: Path | None, progress: bool) -> tuple[list, str]:
+    from finetune.evaluation import outcome_of_reply
+
+    replies = _agent_replies(settings, texts, model, progress)
+    name = next((r.model_version for r in replies if r.model_version), "") or (str(model) if model else "")
+    return [outcome_of_reply(r, settings.intents.oos_label) for r in replies], name
+
+
+def _eval_handoff(args: argparse.Namespace, settings: Settings) -> int:
+    from finetune.evaluation import handoff_report, read_handoff_set
+
+    rows = read_handoff_set(Path(args.data))
+    texts = [r[0] for r in rows]
+    replies = None if args.no_agent else _agent_replies(settings, texts, Path(args.model) if args.model else None)
+    result = handoff_report(rows, replies)
+    if args.json:
+        print_json(result)
+    else:
+        for path, m in result["paths"].items():
+            print(
+                f"{path:>9}: recall {m['recall']:.3f} ({m['handed_off']}/{m['requests']}), "
+                f"false handoffs {m['false_handoff_rate']:.3f} ({m['false_handoffs']}/{m['non_requests']})"
+            )
+        for miss in result["missed"][:20]:
+            print(f"  missed: {miss}")
+    return 0
+
+
+def _agent_replies(settings: Settings, texts: list[str], model: Path | None, progress: bool = True) -> list:
     """Each message through ``Agent.respond`` in its own fresh session, on a copy of the store's database."""
     import tempfile
 
@@ -173,19 +213,16 @@ def _agent_outcomes(settings: Settings, texts: list[str], model: Path | None, pr
 
     from agent.router import Router
     from agent.scripts import isolated_agent
-    from finetune.evaluation import outcome_of_reply
 
-    with tempfile.TemporaryDirectory(prefix="aisle-eval-intents-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="aisle-eval-") as tmp:
         agent = isolated_agent(settings, Path(tmp))
         if model is not None:
             agent.router = Router(settings, model_dir=model, multilingual=agent.router.multilingual)
         agent.warm_up()
-        replies = [
+        return [
             agent.respond(f"eval-{i}", text)
             for i, text in enumerate(tqdm(texts, desc="agent replies", disable=not progress, unit="msg"))
         ]
-    name = next((r.model_version for r in replies if r.model_version), "") or (str(model) if model else "")
-    return [outcome_of_reply(r, settings.intents.oos_label) for r in replies], name
 
 
 def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.router import explicit_human_request
+from agent.human_request import explicit_human_request
 from finetune.classifier import IntentPrediction
 
 # phrasings written for these tests (the wild evaluation set is never read by tests or rules)

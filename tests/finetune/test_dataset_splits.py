@@ -163,7 +163,7 @@ def test_only_train_is_augmented_and_evaluation_sets_are_not_trained_on(packaged
     )
     train = {normalize_for_match(ex.text) for ex in packaged_splits["train"]}
     held_out: list[str] = []
-    for path in sorted((PACKAGE_DATA / "eval" / "wild").glob("*.jsonl")):
+    for path in sorted((PACKAGE_DATA / "eval" / "wild").glob("*.jsonl")) + sorted((PACKAGE_DATA / "eval" / "devwild").glob("*.jsonl")):
         held_out += [json.loads(line).get("text", "") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     with gzip.open(PACKAGE_DATA / "sources" / "clinc150" / "dev.jsonl.gz", "rt", encoding="utf-8") as fh:
         held_out += [json.loads(line)["text"] for line in fh]
@@ -175,7 +175,7 @@ def test_only_train_is_augmented_and_evaluation_sets_are_not_trained_on(packaged
 
 def test_every_source_reaches_training_and_each_split_has_every_label(packaged_splits) -> None:
     sources = {ex.source.split(":")[0] for ex in packaged_splits["train"]}
-    assert {"bitext", "clinc", "clinc-oos", "banking77", "wands", "help-centre", "generated", "augmented"} <= sources
+    assert {"bitext", "clinc", "clinc-oos", "banking77", "wands", "help-centre", "written", "generated", "augmented"} <= sources
     labels = {ex.intent for ex in packaged_splits["train"]}
     for split in ("dev", "test"):
         counts = defaultdict(int)

@@ -169,3 +169,53 @@ def test_agent_level_evaluation_runs_the_whole_decision_path(
     assert {p.split("/")[-1] for p in r["files"]} == {"report.json", "misrouted.jsonl", "confusion.png", "summary.md"}
     # the live store's conversation log is untouched: the evaluation talks to a copy of the database
     assert turns() == before
+
+
+def test_handoff_report_counts_requests_false_handoffs_and_the_agent_path(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from finetune.evaluation import handoff_report, read_handoff_set
+
+    path = _rows(
+        tmp_path / "h.jsonl",
+        [
+            {"text": "get me a real person", "human_request": True},
+            {"text": "hmuan agent plz", "human_request": True},
+            {"text": "what is your customer care number", "human_request": False},
+            {"text": "the delivery agent was rude", "human_request": False},
+        ],
+    )
+    rows = read_handoff_set(path)
+    detector = handoff_report(rows)["paths"]["detector"]
+    assert detector == {
+        "requests": 2, "handed_off": 2, "recall": 1.0, "non_requests": 2, "false_handoffs": 0, "false_handoff_rate": 0.0,
+    }  # fmt: skip
+    replies = [
+        SimpleNamespace(handoff=True, intent="contact_human_agent"),
+        SimpleNamespace(handoff=False, intent="greeting"),  # the agent missed it
+        SimpleNamespace(handoff=False, intent="contact_human_agent"),  # answered as a request for a person: a false handoff
+        SimpleNamespace(handoff=False, intent="complaint"),
+    ]
+    report = handoff_report(rows, replies)
+    assert report["paths"]["agent"]["recall"] == 0.5 and report["paths"]["agent"]["false_handoff_rate"] == 0.5
+    assert report["missed"] == ["hmuan agent plz"] and report["false_handoffs"] == ["what is your customer care number"]
+
+
+def test_handoff_sets_reject_malformed_rows(tmp_path: Path) -> None:
+    from finetune.evaluation import read_handoff_set
+
+    with pytest.raises(DataError, match=r"h\.jsonl:2"):
+        read_handoff_set(
+            _rows(tmp_path / "h.jsonl", [{"text": "agent", "human_request": True}, {"text": "x", "human_request": "yes"}])
+        )
+    with pytest.raises(DataError, match="no rows"):
+        read_handoff_set(_rows(tmp_path / "e.jsonl", []))
+
+
+def test_the_detector_finds_the_packaged_dev_requests() -> None:
+    """The rule detector was tuned on this dev set; a change that loses requests or adds false handoffs shows here."""
+    from aisle.settings import PACKAGE_DATA
+    from finetune.evaluation import handoff_report, read_handoff_set
+
+    report = handoff_report(read_handoff_set(PACKAGE_DATA / "eval" / "devwild" / "handoff.jsonl"))["paths"]["detector"]
+    assert report["recall"] >= 0.97 and report["false_handoff_rate"] <= 0.03, report
