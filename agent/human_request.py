@@ -72,7 +72,7 @@ _AGENT_MODIFIERS = frozenset(
 _PRONOUNS = frozenset({"them", "him", "her", "usse", "unse", "unko", "usko", "one"})
 _THIRD_PARTY = frozenset(
     {
-        "delivery", "courier", "sales", "travel", "insurance", "bank", "banks", "warehouse", "real-estate", "estate",
+        "delivery", "courier", "sales", "travel", "insurance", "bank", "banks", "warehouse", "estate",
         "booking", "shipping", "field", "pickup",
     }
 )  # fmt: skip
@@ -82,7 +82,9 @@ _ABOUT_THE_ASSISTANT = re.compile(
     r"^\W*(?:am i|are you|r u|are u|is this|is it|is that|you are|u r|ur|you're)\s+(?:\w+\s+){0,3}?(?:a |an )?"
     r"(?:bot|robot|human|person|real|ai|machine|automated|program|talking|chatting|speaking|live)\b"
 )
-_BOT_WORDS = frozenset({"bot", "bots", "robot", "robots", "chatbot", "chatbots", "machine", "automated", "ai", "automatic"})
+_BOT_WORDS = frozenset({"bot", "bots", "robot", "robots", "chatbot", "chatbots", "machine", "automated", "automatic"})
+# "ai" is also Hinglish for "came" ("otp nahi ai"): the assistant only after a determiner ("this ai", "an ai")
+_AI_DETERMINERS = frozenset({"an", "the", "this", "your", "ur", "stupid", "dumb", "useless"})
 _BOT_REFUSALS = frozenset(
     {
         "no", "not", "don't", "dont", "stop", "enough", "hate", "without", "instead", "rather", "tired", "sick", "fed",
@@ -216,7 +218,7 @@ def _asked_for(tokens: list[str], i: int) -> bool:
 
 def _turns_bot_down(tokens: list[str]) -> bool:
     for i, tok in enumerate(tokens):
-        if tok in _BOT_WORDS:
+        if tok in _BOT_WORDS or (tok == "ai" and i > 0 and tokens[i - 1] in _AI_DETERMINERS):
             window = tokens[max(0, i - 7) : i + 4]
             if any(w in _BOT_REFUSALS for w in window) and not ({"prefer", "like", "love"} & set(tokens[max(0, i - 4) : i])):
                 return True

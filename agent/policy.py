@@ -120,9 +120,13 @@ class DialoguePolicy:
         s, intent, conf = slots, pred.intent, pred.confidence
         if s.injection:
             return Decision(Route.INJECTION, intent)
-        if (intent == HUMAN_REQUEST and conf >= self.clarify_threshold) or explicit_human_request(text):
+        if explicit_human_request(text) or (intent == HUMAN_REQUEST and conf >= self.p.human_request_min_confidence):
             # before anything pending: "let me talk to a person" mid-verification is not an order number
             return Decision(Route.HANDOFF, HUMAN_REQUEST, reason="requested")
+        if intent == HUMAN_REQUEST and conf >= self.clarify_threshold and state.pending is None:
+            # the router alone, moderately sure, is mostly reacting to a word ("delivery agent never came", "a
+            # bleaching agent"): ask, with "talk to a person" as one of the chips, rather than hand over
+            return Decision(Route.CLARIFY, intent)
         if state.pending is not None:
             return Decision(Route.PENDING, intent)
         if (s.order_ids or s.emails) and (

@@ -204,6 +204,14 @@ class PolicySettings(_Section):
     strong_negative: float = Field(
         0.6, ge=0, le=1, description="negativity at which an unclear (OOS or tie-broken) message goes to a person"
     )
+    human_request_min_confidence: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="the router's contact_human_agent alone hands over at or above this; below it (and above clarify) the "
+        "agent asks, with a 'talk to a person' chip; an explicit request (agent/human_request.py) always hands over "
+        "(chosen on the handoff dev set, where most of the router's false requests sat at 0.53-0.80)",
+    )
     sensitive_min_confidence: float = Field(
         0.6, ge=0, le=1, description="sensitive intents below this (but above clarify) go to a person"
     )

@@ -314,19 +314,22 @@ def read_handoff_set(path: Path) -> list[tuple[str, bool]]:
 
 def handoff_report(rows: Sequence[tuple[str, bool]], replies: Sequence[Any] | None = None) -> dict[str, Any]:
     """Recall on explicit requests for a person and the false-handoff rate, for the rule detector alone
-    (``agent.human_request``) and, given the agent's replies, for what the shopper gets (a handoff, or
-    the ``contact_human_agent`` answer)."""
+    (``agent.human_request``) and, given the agent's replies, for what the shopper gets (a handoff)."""
     from agent.human_request import explicit_human_request
-    from aisle.labels import HUMAN_REQUEST
 
-    decisions = {"detector": [explicit_human_request(text) for text, _ in rows]}
+    detector = [explicit_human_request(text) for text, _ in rows]
+    # reached a person: handed off (a clarifying question with a "talk to a person" chip is not enough)
+    reached = {"detector": detector}
+    # taken for a request for a person (a handoff for another reason, e.g. an angry complaint, is policy, not an error)
+    taken = {"detector": detector}
     if replies is not None:
-        decisions["agent"] = [bool(r.handoff) or r.intent == HUMAN_REQUEST for r in replies]
+        reached["agent"] = [bool(r.handoff) for r in replies]
+        taken["agent"] = [bool(r.handoff) and r.handoff_reason == "requested" for r in replies]
     paths: dict[str, dict[str, Any]] = {}
-    for name, got in decisions.items():
+    for name, got in reached.items():
         requests = sum(1 for _, want in rows if want)
         hits = sum(1 for (_, want), g in zip(rows, got) if want and g)
-        false = sum(1 for (_, want), g in zip(rows, got) if not want and g)
+        false = sum(1 for (_, want), g in zip(rows, taken[name]) if not want and g)
         non = len(rows) - requests
         paths[name] = {
             "requests": requests,
@@ -335,11 +338,12 @@ def handoff_report(rows: Sequence[tuple[str, bool]], replies: Sequence[Any] | No
             "non_requests": non,
             "false_handoffs": false,
             "false_handoff_rate": round(false / non, 4) if non else None,
+            "other_handoffs": sum(1 for (_, want), g, t in zip(rows, got, taken[name]) if not want and g and not t),
         }
-    final = decisions.get("agent", decisions["detector"])
+    final, final_taken = reached.get("agent", detector), taken.get("agent", detector)
     return {
         "n": len(rows),
         "paths": paths,
         "missed": [text for (text, want), g in zip(rows, final) if want and not g],
-        "false_handoffs": [text for (text, want), g in zip(rows, final) if not want and g],
+        "false_handoffs": [text for (text, want), g in zip(rows, final_taken) if not want and g],
     }

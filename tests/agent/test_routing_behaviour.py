@@ -25,6 +25,11 @@ ASKS_FOR_A_PERSON = [
     "kisi aadmi se baat karni hai",
     "bot se baat nahi karni",
     "Real person please!!",
+    "hmuan agent plz",  # one slip from "human"
+    "represntative pls",
+    "is there a real person there? connect me to them",  # the request refers back
+    "stop this ai, i want someone from your support team",
+    "kya main kisi executive se chat kar sakta hoon",
 ]
 NOT_A_REQUEST = [
     "are you a bot?",
@@ -35,6 +40,10 @@ NOT_A_REQUEST = [
     "where is my order",
     "someone stole my parcel",
     "red shoes for men under 1000",
+    "otp nahi ai abhi tak",  # Hinglish "ai" = came
+    "is there a cleaning agent in this face wash",
+    "no need to connect me to anyone, just the refund status",
+    "how do i call the support people, is there a number",
 ]
 
 
@@ -78,6 +87,25 @@ def test_a_request_for_a_person_hands_off_even_while_verification_is_pending() -
     wrong = IntentPrediction("track_order", 0.6, [("track_order", 0.6)])  # whatever the router says
     decision = _policy().decide(text, slots.extract(text), wrong, state, _Catalog(False))
     assert decision.route is Route.HANDOFF and decision.reason == "requested" and decision.intent == "contact_human_agent"
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "route"),
+    [
+        ("the pickup guy never showed up", 0.6, "clarify"),  # the router alone, moderately sure: ask, don't hand over
+        ("the pickup guy never showed up", 0.95, "handoff"),  # the router alone, sure
+        ("can i talk to somebody from your team", 0.6, "handoff"),  # explicit words: always
+    ],
+)
+def test_the_router_alone_hands_over_only_when_sure(text: str, confidence: float, route: str) -> None:
+    from agent import slots
+    from agent.policy import Route
+    from agent.session import SessionState
+
+    ranked = [("contact_human_agent", confidence), ("track_order", round(1 - confidence, 2))]
+    pred = IntentPrediction("contact_human_agent", confidence, ranked)
+    decision = _policy().decide(text, slots.extract(text), pred, SessionState(), _Catalog(False))
+    assert decision.route is Route(route), decision
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,10 @@ def _pick(split: str, per_label: int, labels: tuple[str, ...] = LABELS) -> list[
     rows = [json.loads(line) for line in (PACKAGE_DATA / "intents" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
     out: list[dict] = []
     for label in labels:
-        out += [{"text": r["text"], "intent": r["intent"]} for r in rows if r["intent"] == label][:per_label]
+        mine = [{"text": r["text"], "intent": r["intent"]} for r in rows if r["intent"] == label]
+        # evenly spaced over the label's rows: the split lists a label's rows source by source, and a tiny set
+        # should see them all, not only the first source's phrasing
+        out += [mine[i * len(mine) // per_label] for i in range(min(per_label, len(mine)))]
     return out
 
 

@@ -163,7 +163,9 @@ def test_only_train_is_augmented_and_evaluation_sets_are_not_trained_on(packaged
     )
     train = {normalize_for_match(ex.text) for ex in packaged_splits["train"]}
     held_out: list[str] = []
-    for path in sorted((PACKAGE_DATA / "eval" / "wild").glob("*.jsonl")) + sorted((PACKAGE_DATA / "eval" / "devwild").glob("*.jsonl")):
+    for path in sorted((PACKAGE_DATA / "eval" / "wild").glob("*.jsonl")) + sorted(
+        (PACKAGE_DATA / "eval" / "devwild").glob("*.jsonl")
+    ):
         held_out += [json.loads(line).get("text", "") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     with gzip.open(PACKAGE_DATA / "sources" / "clinc150" / "dev.jsonl.gz", "rt", encoding="utf-8") as fh:
         held_out += [json.loads(line)["text"] for line in fh]

@@ -189,15 +189,17 @@ def test_handoff_report_counts_requests_false_handoffs_and_the_agent_path(tmp_pa
     detector = handoff_report(rows)["paths"]["detector"]
     assert detector == {
         "requests": 2, "handed_off": 2, "recall": 1.0, "non_requests": 2, "false_handoffs": 0, "false_handoff_rate": 0.0,
+        "other_handoffs": 0,
     }  # fmt: skip
     replies = [
-        SimpleNamespace(handoff=True, intent="contact_human_agent"),
-        SimpleNamespace(handoff=False, intent="greeting"),  # the agent missed it
-        SimpleNamespace(handoff=False, intent="contact_human_agent"),  # answered as a request for a person: a false handoff
-        SimpleNamespace(handoff=False, intent="complaint"),
+        SimpleNamespace(handoff=True, intent="contact_human_agent", handoff_reason="requested"),
+        SimpleNamespace(handoff=False, intent="contact_human_agent", handoff_reason=None),  # only asked: missed
+        SimpleNamespace(handoff=True, intent="contact_human_agent", handoff_reason="requested"),  # a false handoff
+        SimpleNamespace(handoff=True, intent="complaint", handoff_reason="negative_sentiment"),  # policy, not a false one
     ]
     report = handoff_report(rows, replies)
-    assert report["paths"]["agent"]["recall"] == 0.5 and report["paths"]["agent"]["false_handoff_rate"] == 0.5
+    agent = report["paths"]["agent"]
+    assert agent["recall"] == 0.5 and agent["false_handoff_rate"] == 0.5 and agent["other_handoffs"] == 1
     assert report["missed"] == ["hmuan agent plz"] and report["false_handoffs"] == ["what is your customer care number"]
 
 
