@@ -96,7 +96,7 @@ _FILLERS = frozenset(
     {
         "a", "an", "the", "some", "any", "your", "ur", "one", "real", "actual", "live", "proper", "genuine", "hi",
         "hey", "hello", "ok", "okay", "just", "me", "to", "with", "i", "u", "you", "my", "for", "of", "sir",
-        "maam", "bro", "bhai", "yaar", "kindly", "enough", "only", "human", "customer", "support", "service",
+        "maam", "bro", "bhai", "yaar", "kindly", "enough", "only", "customer", "support", "service",
         "care", "team", "member", "from", "pls", "please", "plz", "now", "asap", "want", "need", "chahiye", "koi",
     }
 )  # fmt: skip
@@ -105,49 +105,30 @@ _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 WINDOW = 8
 
 
-def _edit_distance_at_most_one(a: str, b: str) -> bool:
-    """Damerau-Levenshtein distance ≤ 1 (one insertion, deletion, substitution or swap)."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    if la == lb:
-        diff = [i for i in range(la) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-    short, long_ = (a, b) if la < lb else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long_[i]:
-        i += 1
-    return short[i:] == long_[i + 1 :]
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of neighbours
+    ("agnet" is one slip from "agent", not two)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
 
 
 @lru_cache(maxsize=4096)
 def _person_word(token: str) -> bool:
+    """A person word, or one slip from one (two for long words: "reprsentatve")."""
     if token in _PERSON_WORDS:
         return True
     if len(token) < 4:
         return False
-    for target in _FUZZY_TARGETS:
-        if _edit_distance_at_most_one(token, target):
-            return True
-        # long words allow a second slip ("reprsentatve")
-        if len(target) >= 10 and abs(len(token) - len(target)) <= 2 and _close_long(token, target):
-            return True
-    return False
-
-
-def _close_long(token: str, target: str) -> bool:
-    """Edit distance ≤ 2 for long words (plain dynamic programming; these words are rare)."""
-    prev = list(range(len(target) + 1))
-    for i, ch in enumerate(token, 1):
-        cur = [i] + [0] * len(target)
-        for j, tc in enumerate(target, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ch != tc))
-        prev = cur
-    return prev[-1] <= 2
+    return any(
+        abs(len(token) - len(target)) <= slips and _edit_distance(token, target) <= slips
+        for target in _FUZZY_TARGETS
+        for slips in [2 if len(target) >= 10 else 1]
+    )
 
 
 def _someone_qualified(tokens: list[str], i: int) -> bool:
