@@ -142,26 +142,17 @@ def _someone_qualified(tokens: list[str], i: int) -> bool:
     )
 
 
-def _person_positions(tokens: list[str], earlier_person: bool) -> list[int]:
-    """Indices of words that name a person the shopper could be put through to (pronouns too when an
-    earlier sentence named one: "is there a human there? connect me to them")."""
-    out = []
-    for i, tok in enumerate(tokens):
-        prev = tokens[i - 1] if i else ""
-        if tok in {"agent", "agents"} and prev and prev not in _AGENT_MODIFIERS and prev not in _REQUEST_BEFORE:
-            continue  # "cleaning agent", "travel agent"
-        if (
-            (
-                _person_word(tok)
-                or (tok in _SOMEONE and _someone_qualified(tokens, i))
-                or (tok == "member" and prev in {"team", "staff", "support"})
-                or (earlier_person and tok in _PRONOUNS)
-            )
-            or (tok in _DESK_WORDS or (tok == "team" and prev in {"your", "the", "support", "real"}))
-            and any(w in _PUT_THROUGH for w in tokens[max(0, i - 4) : i])
-        ):
-            out.append(i)
-    return out
+def _names_person(tokens: list[str], i: int, earlier_person: bool) -> bool:
+    """Whether ``tokens[i]`` names a person the shopper could be put through to."""
+    tok, prev = tokens[i], tokens[i - 1] if i else ""
+    if tok in {"agent", "agents"} and prev and prev not in _AGENT_MODIFIERS and prev not in _REQUEST_BEFORE:
+        return False  # "cleaning agent", "travel agent"
+    if _person_word(tok) or (tok in _SOMEONE and _someone_qualified(tokens, i)):
+        return True
+    if (tok == "member" and prev in {"team", "staff", "support"}) or (earlier_person and tok in _PRONOUNS):
+        return True  # "team member"; "is there a human there? connect me to them"
+    desk = tok in _DESK_WORDS or (tok == "team" and prev in {"your", "the", "support", "real"})
+    return desk and any(w in _PUT_THROUGH for w in tokens[max(0, i - 4) : i])  # "put me through to customer care"
 
 
 def _third_party(tokens: list[str], i: int) -> bool:
@@ -222,7 +213,7 @@ def _clause_asks(clause: str, whole_is_short: bool, earlier_person: bool) -> tup
         return True, True
     if _CONNECT_ME.search(clause) and not any(w in _NEGATIONS for w in tokens[:6]):
         return True, True
-    positions = [i for i in _person_positions(tokens, earlier_person) if not _third_party(tokens, i)]
+    positions = [i for i in range(len(tokens)) if _names_person(tokens, i, earlier_person) and not _third_party(tokens, i)]
     for i in positions:
         if _asked_for(tokens, i) or whole_is_short:
             return True, True
@@ -234,8 +225,9 @@ def explicit_human_request(text: str) -> bool:
     lowered = " ".join(text.lower().replace("’", "'").split())
     if not lowered:
         return False
-    content = [t for t in _TOKEN.findall(lowered) if t not in _FILLERS or _person_word(t)]
-    short = len(content) <= 2 and len(_TOKEN.findall(lowered)) <= 5
+    tokens = _TOKEN.findall(lowered)
+    content = [t for t in tokens if t not in _FILLERS or _person_word(t)]
+    short = len(content) <= 2 and len(tokens) <= 5  # "real agent pls", "hman": the person word is the message
     earlier_person = False
     for clause in _CLAUSES.split(lowered):
         asks, names = _clause_asks(clause.strip(), short, earlier_person)

@@ -31,9 +31,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agent.human_request import explicit_human_request
 from agent.search import content_terms
 from agent.slots import Slots, routing_text
 from aisle.errors import ModelNotFoundError
+from aisle.labels import HUMAN_REQUEST
 from finetune.classifier import IntentClassifier, IntentPrediction
 from finetune.registry import ModelRegistry
 from retrieval.vocab import CJK_RE
@@ -148,7 +150,6 @@ class Routed:
 
 
 _RULES: list[tuple[str, str]] = [
-    (r"\b(human|real person|agent|representative|someone real|speak to (?:a )?person)\b", "contact_human_agent"),
     (r"\bcancel\w*\b.*\b(fee|charge|penalt|cost)|\b(fee|charge|penalt|cost)\w*\b.*\bcancel", "check_cancellation_fee"),
     (r"\bcancel", "cancel_order"),
     (r"\brefund\w*\b.*\b(status|where|when|track|received)|\b(where|status).*\brefund", "track_refund"),
@@ -219,7 +220,10 @@ class KeywordRouter:
 
     @staticmethod
     def matched_rule(text: str) -> str | None:
-        """The intent of the first rule whose words occur in ``text``, if any."""
+        """The intent of the first rule whose words occur in ``text``, if any; a request for a person is
+        recognised by the same detector the policy asks (``agent.human_request``), not by a second list."""
+        if explicit_human_request(text):
+            return HUMAN_REQUEST
         lowered = text.lower()
         return next((intent for pattern, intent in _RULES if re.search(pattern, lowered)), None)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aisle.cli._common import print_json, stack
+from aisle.errors import StoreUnavailableError
 from aisle.settings import PACKAGE_DATA
 
 if TYPE_CHECKING:
     from aisle.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -219,10 +223,19 @@ def _agent_replies(settings: Settings, texts: list[str], model: Path | None, pro
         if model is not None:
             agent.router = Router(settings, model_dir=model, multilingual=agent.router.multilingual)
         agent.warm_up()
-        return [
+        replies = [
             agent.respond(f"eval-{i}", text)
             for i, text in enumerate(tqdm(texts, desc="agent replies", disable=not progress, unit="msg"))
         ]
+    degraded = sum(1 for r in replies if r.degraded)
+    if replies and degraded == len(replies):
+        # figures from a store with no catalog or router would be the fallback's, not the agent's
+        raise StoreUnavailableError(
+            f"every agent reply was degraded (no catalog or no router in {settings.home}): run `aisle setup` first"
+        )
+    if degraded:
+        log.warning("%d of %d agent replies were degraded: the figures are partly the fallback's", degraded, len(replies))
+    return replies
 
 
 def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:

@@ -221,3 +221,18 @@ def test_the_detector_finds_the_packaged_dev_requests() -> None:
 
     report = handoff_report(read_handoff_set(PACKAGE_DATA / "eval" / "devwild" / "handoff.jsonl"))["paths"]["detector"]
     assert report["recall"] >= 0.97 and report["false_handoff_rate"] <= 0.03, report
+
+
+def test_agent_level_scores_on_an_unprepared_store_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No catalog, no router: every reply is the fallback's, so the agent-path figures would mean nothing."""
+    from aisle.cli import main
+
+    monkeypatch.setenv("AISLE_HOME", str(tmp_path / "empty"))
+    data = _rows(
+        tmp_path / "h.jsonl", [{"text": "get me a person", "human_request": True}, {"text": "hi", "human_request": False}]
+    )
+    assert main(["eval", "handoff", "--data", str(data)]) != 0
+    assert "aisle setup" in capsys.readouterr().err
+    assert main(["eval", "handoff", "--data", str(data), "--no-agent", "--json"]) == 0  # the detector needs no store
