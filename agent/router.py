@@ -215,6 +215,10 @@ def chinese_rule(text: str, product_words: bool) -> IntentPrediction:
     return IntentPrediction(intent, ZH_RULE_CONFIDENCE, [(intent, ZH_RULE_CONFIDENCE)], False, "zh-rules")
 
 
+KEYWORD_FALLBACK = "keyword-fallback"
+"""``model_version`` of the keyword fallback's predictions (no trained router could be loaded)."""
+
+
 class KeywordRouter:
     """Transparent fallback rules, used only when no trained model can be loaded."""
 
@@ -230,10 +234,10 @@ class KeywordRouter:
     def classify(self, text: str, product_words: bool = False) -> IntentPrediction:
         intent = self.matched_rule(text)
         if intent is not None:
-            return IntentPrediction(intent, 0.6, [(intent, 0.6)], False, "keyword-fallback")
+            return IntentPrediction(intent, 0.6, [(intent, 0.6)], False, KEYWORD_FALLBACK)
         if product_words:
-            return IntentPrediction("product_search", 0.55, [("product_search", 0.55)], False, "keyword-fallback")
-        return IntentPrediction("out_of_scope", 0.5, [("out_of_scope", 0.5)], True, "keyword-fallback")
+            return IntentPrediction("product_search", 0.55, [("product_search", 0.55)], False, KEYWORD_FALLBACK)
+        return IntentPrediction("out_of_scope", 0.5, [("out_of_scope", 0.5)], True, KEYWORD_FALLBACK)
 
 
 class LanguageRouter(Protocol):

@@ -215,7 +215,7 @@ def _agent_replies(settings: Settings, texts: list[str], model: Path | None, pro
 
     from tqdm import tqdm
 
-    from agent.router import Router
+    from agent.router import KEYWORD_FALLBACK, Router
     from agent.scripts import isolated_agent
 
     with tempfile.TemporaryDirectory(prefix="aisle-eval-") as tmp:
@@ -227,14 +227,18 @@ def _agent_replies(settings: Settings, texts: list[str], model: Path | None, pro
             agent.respond(f"eval-{i}", text)
             for i, text in enumerate(tqdm(texts, desc="agent replies", disable=not progress, unit="msg"))
         ]
-    degraded = sum(1 for r in replies if r.degraded)
-    if replies and degraded == len(replies):
-        # figures from a store with no catalog or router would be the fallback's, not the agent's
-        raise StoreUnavailableError(
-            f"every agent reply was degraded (no catalog or no router in {settings.home}): run `aisle setup` first"
+        # the English router loads on its first English message; a multilingual router names its own version
+        routed_by_a_model = bool(agent.router.loaded()) or any(
+            r.model_version not in (None, "", "lexicon", KEYWORD_FALLBACK) for r in replies
         )
+    if replies and not routed_by_a_model:
+        # with no trained router every intent is the keyword fallback's: those figures are not the agent's
+        raise StoreUnavailableError(f"no intent router in {settings.home}: run `aisle setup` (or `aisle train intents`) first")
+    degraded = sum(1 for r in replies if r.degraded)
     if degraded:
-        log.warning("%d of %d agent replies were degraded: the figures are partly the fallback's", degraded, len(replies))
+        log.warning(
+            "%d of %d agent replies were degraded (no catalog or help centre?): run `aisle setup`", degraded, len(replies)
+        )
     return replies
 
 
